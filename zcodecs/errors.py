@@ -1,0 +1,78 @@
+"""The zcodecs exception hierarchy.
+
+Every error zcodecs raises on bad input derives from :class:`ZcodecsError`.
+Errors about data (a chunk that does not decode, a buffer that is too small)
+also derive from :class:`ValueError`; errors about the kind of an argument
+derive from :class:`TypeError`; so callers that already catch the builtin
+exceptions keep working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ZcodecsError",
+    "CodecError",
+    "EncodeError",
+    "DecodeError",
+    "ChecksumError",
+    "OutputSizeError",
+    "SizeLimitError",
+    "ShardIndexError",
+    "UnsupportedError",
+    "BufferTypeError",
+    "DataTypeValidationError",
+    "MetadataError",
+    "UnknownCodecError",
+]
+
+
+class ZcodecsError(Exception):
+    """Base class of every exception raised by zcodecs."""
+
+
+class CodecError(ZcodecsError, ValueError):
+    """A codec was given invalid parameters or data."""
+
+
+class EncodeError(CodecError):
+    """Encoding failed (the C library's error name is in the message)."""
+
+
+class DecodeError(CodecError):
+    """The bytes are not a valid encoded chunk: corrupt, truncated or hostile."""
+
+
+class ChecksumError(DecodeError):
+    """A stored checksum does not match the data."""
+
+
+class OutputSizeError(DecodeError):
+    """The decoded data does not fit the caller's ``out`` buffer or size bound."""
+
+
+class SizeLimitError(DecodeError):
+    """A header claims a decoded size larger than the caller allows."""
+
+
+class ShardIndexError(DecodeError):
+    """A shard index entry is malformed or points outside the shard."""
+
+
+class UnsupportedError(CodecError):
+    """A valid but unsupported feature (e.g. Blosc's snappy compressor)."""
+
+
+class BufferTypeError(ZcodecsError, TypeError):
+    """An argument does not export a usable buffer (e.g. not contiguous)."""
+
+
+class DataTypeValidationError(ZcodecsError, ValueError):
+    """A data type or its JSON form is invalid."""
+
+
+class MetadataError(ZcodecsError, ValueError):
+    """An array metadata document is invalid; the message names the key."""
+
+
+class UnknownCodecError(MetadataError):
+    """A codec name is not registered."""
