@@ -1,0 +1,26 @@
+#!/usr/bin/env python
+"""Side-by-side throughput of the zcodecs kernels and their peers, in one process run.
+
+A thin wrapper around :mod:`zcodecs.bench` (the single implementation, also
+behind ``python -m zcodecs bench``).  Run from a checkout with the extensions
+built in place::
+
+    python benchmarks/compare.py --quick
+    python benchmarks/compare.py --kernels crc32c,blosc --repeats 7 --json out.json
+
+See ``python benchmarks/compare.py --help`` and ``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+if __name__ == "__main__":
+    if (ROOT / "zcodecs").is_dir() and str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # prefer the checkout's (in-place built) zcodecs
+    from zcodecs.bench import main
+
+    sys.exit(main())

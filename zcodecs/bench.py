@@ -1,0 +1,1233 @@
+"""Side-by-side throughput benchmark of the zcodecs kernels against their peers.
+
+This module is the single implementation behind ``python -m zcodecs bench``
+and ``benchmarks/compare.py``; the asv suites in ``benchmarks/benchmarks``
+reuse its data generators.
+
+Method
+------
+For every kernel, configuration, data kind and chunk size the same buffer of
+``total_size`` bytes is cut into the same chunks, and every implementation
+(zcodecs and each installed peer) makes passes over *all* the chunks, one call
+per chunk, with the same settings and on one thread.  The first pass is a
+warm-up whose results are checked (checksums equal, outputs byte-identical or
+round-tripping); then the implementations take turns for ``repeats`` timed
+passes (round-robin, garbage collector off) and the median pass time gives the
+throughput in GB/s (10**9 bytes per second of *uncompressed* data, for
+decompression too).  ``zc/peer`` is the zcodecs throughput divided by the
+peer's: above 1 means zcodecs is faster.  Compressors also report their
+compression ratio (uncompressed bytes / compressed bytes).
+
+A zcodecs function that has not landed in :mod:`zcodecs.lowlevel` yet, or a
+peer package that is not installed, is reported as ``n/a``; nothing is ever
+substituted for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import gc
+import importlib
+import json
+import math
+import platform
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "BenchConfig",
+    "DATA_KINDS",
+    "KERNELS",
+    "Row",
+    "chunk_views",
+    "format_size",
+    "format_table",
+    "main",
+    "make_data",
+    "median",
+    "parse_size",
+    "run",
+    "rows_to_table",
+]
+
+KERNELS: tuple[str, ...] = ("crc32c", "shuffle", "blosc", "zstd", "gzip", "shard_index")
+"""Kernel groups, in the order they are benchmarked."""
+
+DATA_KINDS: tuple[str, ...] = ("float32", "int16", "random")
+"""Synthetic data kinds: smooth float32, sensor-like int16, random bytes (as uint32)."""
+
+BLOSC_CONFIGS_FULL: tuple[tuple[str, str], ...] = (
+    ("zstd", "shuffle"), ("zstd", "bitshuffle"),
+    ("lz4", "shuffle"), ("lz4", "bitshuffle"),
+    ("blosclz", "shuffle"), ("blosclz", "bitshuffle"),
+)
+BLOSC_CONFIGS_QUICK: tuple[tuple[str, str], ...] = (("zstd", "shuffle"), ("lz4", "bitshuffle"))
+BLOSC_CLEVEL = 5
+ZSTD_LEVELS_FULL: tuple[int, ...] = (1, 3)
+ZSTD_LEVELS_QUICK: tuple[int, ...] = (3,)
+GZIP_LEVEL = 5
+
+KIB = 1024
+MIB = 1024 * 1024
+
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "k": KIB, "m": MIB, "g": 1024 * MIB}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def parse_size(text: str) -> int:
+    """Parse a byte size such as ``"4KiB"``, ``"1MiB"``, ``"16M"`` or ``"4096"``.
+
+    Parameters
+    ----------
+    text : str
+        A number, optionally followed by ``B``, ``K``/``KiB``/``KB``, ``M``/``MiB``/``MB``
+        or ``G``/``GiB``/``GB``.  All units are binary (``1K == 1024``).
+
+    Returns
+    -------
+    int
+        The size in bytes.
+
+    Raises
+    ------
+    ValueError
+        If `text` is not a size or is not a positive whole number of bytes.
+    """
+    m = _SIZE_RE.match(text)
+    if m is None:
+        raise ValueError(f"not a size: {text!r} (expected e.g. 4096, 4KiB, 1MiB)")
+    unit = (m.group(2) or "").lower()[:1]
+    value = float(m.group(1)) * _SIZE_UNITS[unit]
+    if value <= 0 or value != int(value):
+        raise ValueError(f"size must be a positive whole number of bytes: {text!r}")
+    return int(value)
+
+
+def format_size(nbytes: int) -> str:
+    """Format a byte count compactly: ``4096 -> "4KiB"``, ``1048576 -> "1MiB"``.
+
+    Parameters
+    ----------
+    nbytes : int
+        Number of bytes.
+
+    Returns
+    -------
+    str
+        The size with the largest binary unit that divides it exactly.
+    """
+    for unit, factor in (("GiB", 1024 * MIB), ("MiB", MIB), ("KiB", KIB)):
+        if nbytes >= factor and nbytes % factor == 0:
+            return f"{nbytes // factor}{unit}"
+    return f"{nbytes}B"
+
+
+def median(values: Iterable[float]) -> float:
+    """Median of a non-empty sequence of numbers (mean of the middle two if even).
+
+    Parameters
+    ----------
+    values : iterable of float
+        The samples.
+
+    Returns
+    -------
+    float
+        The median.
+
+    Raises
+    ------
+    ValueError
+        If `values` is empty.
+    """
+    data = sorted(values)
+    n = len(data)
+    if n == 0:
+        raise ValueError("median of an empty sequence")
+    mid = n // 2
+    if n % 2:
+        return float(data[mid])
+    return (data[mid - 1] + data[mid]) / 2.0
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]],
+                 align: str | None = None) -> str:
+    """Render rows as a fixed-width text table with a header and a rule.
+
+    Parameters
+    ----------
+    headers : sequence of str
+        Column titles.
+    rows : sequence of sequences
+        Cell values; each is converted with :func:`str`.  Every row must have
+        ``len(headers)`` cells.
+    align : str, optional
+        One character per column, ``"<"`` (left) or ``">"`` (right).  Default:
+        all left.
+
+    Returns
+    -------
+    str
+        The table, lines separated by ``"\\n"``, without a trailing newline.
+
+    Raises
+    ------
+    ValueError
+        If a row or `align` does not have one entry per column.
+    """
+    ncols = len(headers)
+    align = align or "<" * ncols
+    if len(align) != ncols:
+        raise ValueError(f"align has {len(align)} entries for {ncols} columns")
+    cells = [[str(h) for h in headers]]
+    for row in rows:
+        if len(row) != ncols:
+            raise ValueError(f"row has {len(row)} cells for {ncols} columns: {row!r}")
+        cells.append([str(c) for c in row])
+    widths = [max(len(r[i]) for r in cells) for i in range(ncols)]
+
+    def line(r: list[str]) -> str:
+        parts = [f"{c:{a}{w}}" for c, a, w in zip(r, align, widths, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(cells[0]), rule, *(line(r) for r in cells[1:])])
+
+
+def make_data(kind: str, nbytes: int, seed: int = 0) -> np.ndarray:
+    """Generate a deterministic 1-D test array of `nbytes` bytes (rounded down to whole items).
+
+    Parameters
+    ----------
+    kind : {"float32", "int16", "random"}
+        ``"float32"``: smooth signal (sum of sine waves plus a random walk of
+        small steps), compressible after byte shuffling.  ``"int16"``:
+        sensor-like counts (slow drift, a daily-like cycle and a little noise).
+        ``"random"``: incompressible random bytes, typed as ``uint32`` so
+        shuffle and Blosc see a typesize of 4.
+    nbytes : int
+        Size of the array in bytes.
+    seed : int, optional
+        Seed of the random generator.
+
+    Returns
+    -------
+    numpy.ndarray
+        A C-contiguous array; its ``itemsize`` is the typesize used by the benchmarks.
+
+    Raises
+    ------
+    ValueError
+        If `kind` is unknown.
+    """
+    rng = np.random.default_rng(seed)
+    if kind == "float32":
+        n = nbytes // 4
+        t = np.arange(n, dtype=np.float64)
+        walk = np.cumsum(rng.normal(0.0, 0.01, n))
+        x = 20.0 * np.sin(t * (2 * np.pi / 65536.0)) + 2.0 * np.sin(t * (2 * np.pi / 977.0))
+        return np.ascontiguousarray((x + walk).astype(np.float32))
+    if kind == "int16":
+        n = nbytes // 2
+        t = np.arange(n, dtype=np.float64)
+        drift = np.cumsum(rng.normal(0.0, 0.05, n))
+        cycle = 800.0 * np.sin(t * (2 * np.pi / 86400.0))
+        noise = rng.normal(0.0, 3.0, n)
+        x = np.clip(np.rint(2000.0 + cycle + drift + noise), -32768, 32767)
+        return np.ascontiguousarray(x.astype(np.int16))
+    if kind == "random":
+        return rng.integers(0, 2**32, size=nbytes // 4, dtype=np.uint32)
+    raise ValueError(f"unknown data kind {kind!r}; expected one of {', '.join(DATA_KINDS)}")
+
+
+def chunk_views(arr: np.ndarray, chunk_nbytes: int) -> list[np.ndarray]:
+    """Cut a 1-D array into consecutive views of `chunk_nbytes` bytes (the last may be shorter).
+
+    Parameters
+    ----------
+    arr : numpy.ndarray
+        A 1-D C-contiguous array.
+    chunk_nbytes : int
+        Chunk size in bytes; must be a multiple of ``arr.itemsize``.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Views into `arr` (no copies).
+    """
+    if chunk_nbytes % arr.itemsize:
+        raise ValueError(f"chunk size {chunk_nbytes} is not a multiple of itemsize {arr.itemsize}")
+    step = chunk_nbytes // arr.itemsize
+    return [arr[i:i + step] for i in range(0, arr.shape[0], step)]
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Row:
+    """One line of the comparison table: zcodecs and one peer on the same work.
+
+    Throughputs are GB/s (10**9 bytes/s of uncompressed data); ``None`` means
+    not measured, with the reason in the matching ``*_note``.
+    """
+
+    kernel: str
+    op: str
+    config: str
+    data: str
+    chunk: int
+    nbytes: int
+    zcodecs_gbps: float | None
+    peer: str
+    peer_gbps: float | None
+    zcodecs_note: str = ""
+    peer_note: str = ""
+    zcodecs_cratio: float | None = None
+    peer_cratio: float | None = None
+
+    @property
+    def speedup(self) -> float | None:
+        """zcodecs throughput / peer throughput, or ``None`` if either is missing."""
+        if self.zcodecs_gbps is None or self.peer_gbps is None or self.peer_gbps <= 0:
+            return None
+        return self.zcodecs_gbps / self.peer_gbps
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as a JSON-ready dict (including ``speedup``)."""
+        d = asdict(self)
+        d["speedup"] = self.speedup
+        return d
+
+
+TABLE_HEADERS = ("kernel", "op", "config", "data", "chunk", "zcodecs GB/s", "peer",
+                 "peer GB/s", "zc/peer", "CR zc", "CR peer")
+TABLE_ALIGN = "<<<<>><>>>>"
+
+
+def _fmt_gbps(value: float | None, note: str) -> str:
+    if value is None:
+        return note or "n/a"
+    return f"{value:.3f}" if value < 10 else f"{value:.2f}"
+
+
+def _fmt_opt(value: float | None, fmt: str, missing: str = "") -> str:
+    return missing if value is None else format(value, fmt)
+
+
+def rows_to_table(rows: Sequence[Row]) -> str:
+    """Render benchmark rows with :func:`format_table`.
+
+    Parameters
+    ----------
+    rows : sequence of Row
+        The measured rows.
+
+    Returns
+    -------
+    str
+        The table text.
+    """
+    body = []
+    for r in rows:
+        body.append((
+            r.kernel, r.op, r.config, r.data, format_size(r.chunk),
+            _fmt_gbps(r.zcodecs_gbps, r.zcodecs_note), r.peer,
+            _fmt_gbps(r.peer_gbps, r.peer_note) if r.peer != "-" else "",
+            _fmt_opt(r.speedup, ".2f", "n/a" if r.peer != "-" else "") + ("x" if r.speedup else ""),
+            _fmt_opt(r.zcodecs_cratio, ".2f"), _fmt_opt(r.peer_cratio, ".2f"),
+        ))
+    return format_table(TABLE_HEADERS, body, TABLE_ALIGN)
+
+
+# --------------------------------------------------------------------------- imports
+
+
+class _Missing:
+    """Why a function or package is unavailable (falsy, printable)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"<missing: {self.reason}>"
+
+
+@functools.cache
+def _import(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        return _Missing(f"{name} not importable ({exc})")
+
+
+def _zc(name: str) -> Any:
+    """``zcodecs.lowlevel.<name>`` or a :class:`_Missing` saying why it is absent."""
+    mod = _import("zcodecs.lowlevel")
+    if isinstance(mod, _Missing):
+        return mod
+    fn = getattr(mod, name, None)
+    if fn is None:
+        return _Missing(f"zcodecs.lowlevel.{name} not implemented yet")
+    return fn
+
+
+def _numcodecs() -> Any:
+    nc = _import("numcodecs")
+    if isinstance(nc, _Missing):
+        return nc
+    blosc = _import("numcodecs.blosc")
+    if not isinstance(blosc, _Missing):
+        # Single-threaded, no global-lock juggling: equal work with zcodecs.
+        blosc.use_threads = False
+        blosc.set_nthreads(1)
+    return nc
+
+
+def versions() -> dict[str, str]:
+    """Versions of zcodecs, Python, numpy and every peer package (``"missing"`` if absent).
+
+    Returns
+    -------
+    dict of str to str
+    """
+    out = {"python": platform.python_version(), "platform": platform.platform(),
+           "machine": platform.machine()}
+    for name in ("zcodecs", "numpy", "numcodecs", "crc32c", "google_crc32c", "zstandard",
+                 "zarr"):
+        mod = _import(name)
+        if isinstance(mod, _Missing):
+            out[name] = "missing"
+            continue
+        ver = getattr(mod, "__version__", None)
+        if ver is None:
+            try:
+                from importlib.metadata import version as dist_version
+                ver = dist_version(name.replace("_", "-"))
+            except Exception:  # noqa: BLE001 - any metadata problem: just unknown
+                ver = "?"
+        out[name] = str(ver)
+    ll = _import("zcodecs.lowlevel")
+    out["zcodecs.lowlevel"] = "missing" if isinstance(ll, _Missing) else "present"
+    return out
+
+
+# --------------------------------------------------------------------------- timing
+
+
+@dataclass
+class Impl:
+    """One implementation of one benchmark case.
+
+    ``run`` makes one pass over all the chunks (its result is discarded);
+    ``None`` means unavailable, with the reason in ``note``.
+    """
+
+    name: str
+    run: Callable[[], object] | None
+    note: str = ""
+    cratio: float | None = None
+    gbps: float | None = None
+
+
+@dataclass
+class Case:
+    """A unit of equal work: one op on one data kind at one chunk size."""
+
+    kernel: str
+    op: str
+    config: str
+    data: str
+    chunk: int
+    nbytes: int
+    zcodecs: Impl
+    peers: list[Impl] = field(default_factory=list)
+
+
+def _loop(f: Callable[[Any], object], xs: Sequence[Any]) -> Callable[[], None]:
+    def run() -> None:
+        for x in xs:
+            f(x)
+    return run
+
+
+def _collect(f: Callable[[Any], Any], xs: Sequence[Any]) -> list[Any]:
+    return [f(x) for x in xs]
+
+
+def _collect_out(f: Callable[..., Any], xs: Sequence[Any], outs: Sequence[Any]) -> list[Any]:
+    return [f(x, out=o) for x, o in zip(xs, outs, strict=True)]
+
+
+def _loop_out(f: Callable[..., object], xs: Sequence[Any],
+              outs: Sequence[Any]) -> Callable[[], None]:
+    def run() -> None:
+        for x, o in zip(xs, outs, strict=True):
+            f(x, out=o)
+    return run
+
+
+def _loop_copy(xs: Sequence[Any], outs: Sequence[np.ndarray]) -> Callable[[], None]:
+    """memcpy baseline: ``np.copyto`` of each chunk's bytes into its preallocated output."""
+    copyto = np.copyto
+    xs = [np.frombuffer(x, dtype=np.uint8) for x in xs]
+    outs = [o.view(np.uint8) for o in outs]
+
+    def run() -> None:
+        for x, o in zip(xs, outs, strict=True):
+            copyto(o, x)
+    return run
+
+
+def time_impls(impls: Sequence[Impl], nbytes: int, repeats: int) -> None:
+    """Time the available implementations round-robin and store their median GB/s.
+
+    Parameters
+    ----------
+    impls : sequence of Impl
+        Implementations; those with ``run is None`` are skipped.  On return
+        each measured one has ``gbps`` set.  One raising during timing gets
+        ``run = None`` and the error in ``note``.
+    nbytes : int
+        Bytes of uncompressed data processed by one pass.
+    repeats : int
+        Number of timed passes per implementation.
+    """
+    live = [i for i in impls if i.run is not None]
+    samples: dict[int, list[float]] = {id(i): [] for i in live}
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(max(1, repeats)):
+            for impl in live:
+                if impl.run is None:
+                    continue
+                t0 = time.perf_counter()
+                try:
+                    impl.run()
+                except Exception as exc:  # noqa: BLE001 - reported in the table
+                    print(f"  ! {impl.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    impl.run = None
+                    impl.note = f"error: {type(exc).__name__}"
+                    continue
+                samples[id(impl)].append(time.perf_counter() - t0)
+    finally:
+        if was_enabled:
+            gc.enable()
+    for impl in live:
+        ts = samples[id(impl)]
+        if impl.run is not None and ts:
+            t = median(ts)
+            impl.gbps = nbytes / t / 1e9 if t > 0 else math.inf
+
+
+def _case_rows(case: Case) -> list[Row]:
+    zc = case.zcodecs
+    common = dict(kernel=case.kernel, op=case.op, config=case.config, data=case.data,
+                  chunk=case.chunk, nbytes=case.nbytes, zcodecs_gbps=zc.gbps,
+                  zcodecs_note=zc.note if zc.gbps is None else "",
+                  zcodecs_cratio=zc.cratio)
+    if not case.peers:
+        return [Row(peer="-", peer_gbps=None, **common)]  # type: ignore[arg-type]
+    return [
+        Row(peer=p.name, peer_gbps=p.gbps, peer_note=p.note if p.gbps is None else "",
+            peer_cratio=p.cratio, **common)  # type: ignore[arg-type]
+        for p in case.peers
+    ]
+
+
+# --------------------------------------------------------------------------- cases
+
+
+@dataclass
+class BenchConfig:
+    """What to measure.
+
+    Parameters
+    ----------
+    kernels : tuple of str
+        Subset of :data:`KERNELS`.
+    data_kinds : tuple of str
+        Subset of :data:`DATA_KINDS`.
+    total_size : int
+        Bytes of data per data kind; each pass covers all of it.
+    chunk_sizes : tuple of int
+        Chunk sizes in bytes; sizes larger than `total_size` are skipped.
+    repeats : int
+        Timed passes per implementation (the median is reported).
+    quick : bool
+        Fewer Blosc and Zstd configurations.
+    """
+
+    kernels: tuple[str, ...] = KERNELS
+    data_kinds: tuple[str, ...] = DATA_KINDS
+    total_size: int = 64 * MIB
+    chunk_sizes: tuple[int, ...] = (4 * KIB, MIB, 16 * MIB)
+    repeats: int = 5
+    quick: bool = False
+
+    @classmethod
+    def defaults(cls, quick: bool) -> BenchConfig:
+        """The default configuration, or the quick one (8 MiB, 4 KiB/1 MiB chunks, 3 repeats)."""
+        if quick:
+            return cls(total_size=8 * MIB, chunk_sizes=(4 * KIB, MIB), repeats=3, quick=True)
+        return cls()
+
+
+class _Ctx:
+    """Per (data kind, chunk size) state shared by the kernels' case builders."""
+
+    def __init__(self, kind: str, data: np.ndarray, chunk: int):
+        self.kind = kind
+        self.data = data
+        self.chunk = chunk
+        self.chunks = chunk_views(data, chunk)
+        self.nbytes = data.nbytes
+        self.typesize = data.itemsize
+        self._dest: np.ndarray | None = None
+
+    def outs(self) -> list[np.ndarray]:
+        """Preallocated destination views, one per chunk (shared, reused by every impl)."""
+        if self._dest is None:
+            self._dest = np.empty_like(self.data)
+        return chunk_views(self._dest, self.chunk)
+
+
+def _safe(fn: Callable[[], Any]) -> tuple[Any, str]:
+    """Run a warm-up pass; return (result, "") or (None, "error: ...")."""
+    try:
+        return fn(), ""
+    except Exception as exc:  # noqa: BLE001 - reported in the table
+        print(f"  ! {type(exc).__name__}: {exc}", file=sys.stderr)
+        return None, f"error: {type(exc).__name__}"
+
+
+def _same_bytes(a: Sequence[Any], b: Sequence[Any]) -> bool:
+    return len(a) == len(b) and all(
+        memoryview(x).cast("B") == memoryview(y).cast("B") for x, y in zip(a, b, strict=True)
+    )
+
+
+def _unavailable(name: str, missing: _Missing) -> Impl:
+    return Impl(name, None, "n/a")  # the reason is listed by missing_report()
+
+
+def _cases_crc32c(ctx: _Ctx, cfg: BenchConfig) -> Iterator[Case]:
+    chunks = ctx.chunks
+    peers: list[Impl] = []
+    ref: list[int] | None = None
+    pkg = _import("crc32c")
+    if isinstance(pkg, _Missing):
+        peers.append(_unavailable("crc32c", pkg))
+    else:
+        ref, note = _safe(lambda: [pkg.crc32c(c) for c in chunks])
+        peers.append(Impl("crc32c", _loop(pkg.crc32c, chunks) if not note else None, note))
+    g = _import("google_crc32c")
+    if isinstance(g, _Missing):
+        peers.append(_unavailable("google_crc32c", g))
+    else:
+        vals, note = _safe(lambda: [int(g.value(c)) for c in chunks])
+        if not note and ref is not None and vals != ref:
+            note = "wrong"
+        ref = ref if ref is not None else vals
+        peers.append(Impl("google_crc32c", _loop(g.value, chunks) if not note else None, note))
+    outs = ctx.outs()
+    peers.append(Impl("numpy memcpy", _loop_copy(chunks, outs)))
+    zc = _zc_impl("crc32c", lambda f: [int(f(c)) for c in chunks], ref,
+                  lambda f: _loop(f, chunks), equal=lambda a, b: a == b)
+    yield Case("crc32c", "crc32c", "-", ctx.kind, ctx.chunk, ctx.nbytes, zc, peers)
+
+
+def _zc_impl(name: str, warm: Callable[[Any], Any], expected: Any,
+             make_run: Callable[[Any], Callable[[], object]],
+             equal: Callable[[Any, Any], bool] | None = None,
+             fn: Any = None) -> Impl:
+    """Build the zcodecs Impl: missing -> n/a; warm-up error -> error; wrong result -> wrong."""
+    f = fn if fn is not None else _zc(name)
+    if isinstance(f, _Missing):
+        return Impl("zcodecs", None, "n/a")
+    result, note = _safe(lambda: warm(f))
+    if not note and expected is not None and equal is not None and not equal(result, expected):
+        note = "wrong"
+        print(f"  ! zcodecs.lowlevel.{name}: result differs from the peer's", file=sys.stderr)
+    return Impl("zcodecs", make_run(f) if not note else None, note)
+
+
+def _cases_shuffle(ctx: _Ctx, cfg: BenchConfig) -> Iterator[Case]:
+    chunks, es = ctx.chunks, ctx.typesize
+    outs = ctx.outs()
+    nc = _numcodecs()
+    codec = None if isinstance(nc, _Missing) else nc.Shuffle(elementsize=es)
+    ref: list[Any] | None = None
+    peers = []
+    if codec is None:
+        peers.append(Impl("numcodecs", None, "n/a"))
+    else:
+        ref, note = _safe(lambda: [codec.encode(c).copy() for c in chunks])
+        peers.append(Impl("numcodecs", _loop_out(codec.encode, chunks, outs) if not note
+                          else None, note))
+    peers.append(Impl("numpy memcpy", _loop_copy(chunks, outs)))
+    zshuffle = _zc("shuffle")
+
+    def warm_shuffle(f: Any) -> list[Any]:
+        res = []
+        for c, o in zip(chunks, outs, strict=True):
+            f(c, elementsize=es, out=o)
+            res.append(o.copy())
+        return res
+
+    zc = _zc_impl("shuffle", warm_shuffle, ref,
+                  lambda f: _loop_out(functools.partial(f, elementsize=es), chunks, outs),
+                  equal=_same_bytes)
+    yield Case("shuffle", "shuffle", f"es={es}", ctx.kind, ctx.chunk, ctx.nbytes, zc, peers)
+
+    # Unshuffle the shuffled bytes (the peer's if available, else zcodecs').
+    shuffled = ref
+    if shuffled is None and not isinstance(zshuffle, _Missing):
+        shuffled, _ = _safe(lambda: [np.asarray(zshuffle(c, elementsize=es)) for c in chunks])
+    peers = []
+    if shuffled is None:
+        # Nothing to unshuffle: no implementation of shuffle is available.
+        peers.append(Impl("numcodecs", None, "n/a"))
+        yield Case("shuffle", "unshuffle", f"es={es}", ctx.kind, ctx.chunk, ctx.nbytes,
+                   Impl("zcodecs", None, "n/a"), peers)
+        return
+    if codec is None:
+        peers.append(Impl("numcodecs", None, "n/a"))
+    else:
+        _, note = _safe(lambda: [codec.decode(s, out=o) for s, o in zip(shuffled, outs,
+                                                                         strict=True)])
+        if not note and not _same_bytes(outs, chunks):
+            note = "wrong"
+        peers.append(Impl("numcodecs", _loop_out(codec.decode, shuffled, outs) if not note
+                          else None, note))
+    peers.append(Impl("numpy memcpy", _loop_copy(shuffled, outs)))
+
+    def warm_unshuffle(f: Any) -> list[Any]:
+        for s, o in zip(shuffled, outs, strict=True):
+            f(s, elementsize=es, out=o)
+        return outs
+
+    zc = _zc_impl("unshuffle", warm_unshuffle, chunks,
+                  lambda f: _loop_out(functools.partial(f, elementsize=es), shuffled, outs),
+                  equal=_same_bytes)
+    yield Case("shuffle", "unshuffle", f"es={es}", ctx.kind, ctx.chunk, ctx.nbytes, zc, peers)
+
+
+@dataclass
+class _Codec:
+    """A compressor implementation: per-chunk encode/decode callables."""
+
+    name: str
+    encode: Callable[[Any], Any] | None
+    decode: Callable[[Any], Any] | None
+    decode_out: Callable[..., Any] | None  # called as f(buf, out=o)
+    note: str = ""
+
+
+def _compressor_cases(kernel: str, config: str, ctx: _Ctx, zc: _Codec,
+                      peers: list[_Codec]) -> Iterator[Case]:
+    """Cases compress / decompress / decompress(out) for one compressor configuration.
+
+    Every implementation decompresses its own compressed chunks; the zcodecs
+    output is also round-trip checked against the input.
+    """
+    chunks, nbytes, outs = ctx.chunks, ctx.nbytes, ctx.outs()
+    compressed: dict[str, list[Any] | None] = {}
+    impls: dict[str, Impl] = {}
+    for codec in [zc, *peers]:
+        if codec.encode is None:
+            impls[codec.name] = Impl(codec.name, None, codec.note or "n/a")
+            compressed[codec.name] = None
+            continue
+        enc = codec.encode
+        comp, note = _safe(functools.partial(_collect, enc, chunks))
+        compressed[codec.name] = comp if not note else None
+        cratio = nbytes / sum(len(memoryview(b).cast("B")) for b in comp) if comp else None
+        impls[codec.name] = Impl(codec.name, _loop(enc, chunks) if not note else None, note,
+                                 cratio=cratio)
+    ratios = {name: impl.cratio for name, impl in impls.items()}
+    yield Case(kernel, "compress", config, ctx.kind, ctx.chunk, nbytes,
+               impls[zc.name], [impls[p.name] for p in peers])
+
+    for op in ("decompress", "decompress(out)"):
+        impls = {}
+        for codec in [zc, *peers]:
+            comp = compressed[codec.name]
+            dec = codec.decode if op == "decompress" else codec.decode_out
+            if dec is None:
+                impls[codec.name] = Impl(codec.name, None, codec.note or "n/a")
+                continue
+            if comp is None:
+                impls[codec.name] = Impl(codec.name, None, codec.note or "no input")
+                continue
+            if op == "decompress":
+                res, note = _safe(functools.partial(_collect, dec, comp))
+                if not note and not _same_bytes(res, chunks):
+                    note = "wrong"
+                run = _loop(dec, comp)
+            else:
+                res, note = _safe(functools.partial(_collect_out, dec, comp, outs))
+                if not note and not _same_bytes(outs, chunks):
+                    note = "wrong"
+                run = _loop_out(dec, comp, outs)
+            if note == "wrong":
+                print(f"  ! {codec.name} {kernel} {op}: round trip differs from the input",
+                      file=sys.stderr)
+            impls[codec.name] = Impl(codec.name, run if not note else None, note,
+                                     cratio=ratios[codec.name])
+        yield Case(kernel, op, config, ctx.kind, ctx.chunk, nbytes,
+                   impls[zc.name], [impls[p.name] for p in peers])
+
+
+def _zc_codec(enc_name: str, dec_name: str, **kwargs: Any) -> _Codec:
+    enc, dec = _zc(enc_name), _zc(dec_name)
+    return _Codec(
+        "zcodecs",
+        None if isinstance(enc, _Missing) else functools.partial(enc, **kwargs),
+        None if isinstance(dec, _Missing) else dec,
+        None if isinstance(dec, _Missing) else dec,
+        "n/a",
+    )
+
+
+def _cases_blosc(ctx: _Ctx, cfg: BenchConfig) -> Iterator[Case]:
+    configs = BLOSC_CONFIGS_QUICK if cfg.quick else BLOSC_CONFIGS_FULL
+    nc = _numcodecs()
+    for cname, shuffle in configs:
+        zc = _zc_codec("blosc_compress", "blosc_decompress", typesize=ctx.typesize,
+                       cname=cname, clevel=BLOSC_CLEVEL, shuffle=shuffle, blocksize=0)
+        if isinstance(nc, _Missing):
+            peer = _Codec("numcodecs", None, None, None, "n/a")
+        else:
+            mode = nc.Blosc.SHUFFLE if shuffle == "shuffle" else nc.Blosc.BITSHUFFLE
+            codec = nc.Blosc(cname=cname, clevel=BLOSC_CLEVEL, shuffle=mode, blocksize=0,
+                             typesize=ctx.typesize)
+            peer = _Codec("numcodecs", codec.encode, codec.decode, codec.decode)
+        config = f"{cname}/{shuffle}/{BLOSC_CLEVEL}"
+        yield from _compressor_cases("blosc", config, ctx, zc, [peer])
+
+
+def _cases_zstd(ctx: _Ctx, cfg: BenchConfig) -> Iterator[Case]:
+    nc = _numcodecs()
+    zs = _import("zstandard")
+    for level in ZSTD_LEVELS_QUICK if cfg.quick else ZSTD_LEVELS_FULL:
+        zc = _zc_codec("zstd_compress", "zstd_decompress", level=level, checksum=False)
+        peers = []
+        if isinstance(nc, _Missing):
+            peers.append(_Codec("numcodecs", None, None, None, "n/a"))
+        else:
+            codec = nc.Zstd(level=level, checksum=False)
+            peers.append(_Codec("numcodecs", codec.encode, codec.decode, codec.decode))
+        if isinstance(zs, _Missing):
+            peers.append(_Codec("zstandard", None, None, None, "n/a"))
+        else:
+            cctx = zs.ZstdCompressor(level=level, write_checksum=False, write_content_size=True)
+            dctx = zs.ZstdDecompressor()
+            # zstandard has no one-shot decompress-into-buffer API: that row is n/a.
+            peers.append(_Codec("zstandard", cctx.compress, dctx.decompress, None, "n/a"))
+        yield from _compressor_cases("zstd", f"level={level}", ctx, zc, peers)
+
+
+def _cases_gzip(ctx: _Ctx, cfg: BenchConfig) -> Iterator[Case]:
+    nc = _numcodecs()
+    zc = _zc_codec("gzip_compress", "gzip_decompress", level=GZIP_LEVEL)
+    if isinstance(nc, _Missing):
+        peer = _Codec("numcodecs", None, None, None, "n/a")
+    else:
+        codec = nc.GZip(level=GZIP_LEVEL)
+        peer = _Codec("numcodecs", codec.encode, codec.decode, codec.decode)
+    yield from _compressor_cases("gzip", f"level={GZIP_LEVEL}", ctx, zc, [peer])
+
+
+# Shard index: the "chunk" is the size of the index (16 bytes per inner chunk),
+# and one pass handles total_size bytes of indexes.
+
+_EMPTY = np.uint64(2**64 - 1)
+
+
+def _shard_shape(n_entries: int) -> tuple[int, ...]:
+    side = math.isqrt(n_entries)
+    return (side, side) if side * side == n_entries else (n_entries,)
+
+
+def make_shard_index(chunks_per_shard: tuple[int, ...], seed: int = 0) -> tuple[np.ndarray, int]:
+    """A realistic shard index: consecutive compressed chunks, 1 in 16 missing.
+
+    Parameters
+    ----------
+    chunks_per_shard : tuple of int
+        Shape of the chunk grid inside the shard.
+    seed : int, optional
+        Seed of the random chunk sizes.
+
+    Returns
+    -------
+    index : numpy.ndarray
+        ``uint64`` array of shape ``(*chunks_per_shard, 2)`` holding (offset, nbytes),
+        ``2**64 - 1`` in both for a missing chunk.
+    shard_nbytes : int
+        Size of the shard, index (at the end, with its 4-byte crc32c) included.
+    """
+    rng = np.random.default_rng(seed)
+    n = math.prod(chunks_per_shard)
+    sizes = rng.integers(100, 5000, size=n, dtype=np.uint64)
+    present = rng.random(n) >= 1 / 16
+    sizes[~present] = 0
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.uint64)
+    index = np.stack([offsets, sizes], axis=-1)
+    index[~present] = _EMPTY
+    shard_nbytes = int(sizes.sum()) + n * 16 + 4
+    return index.reshape(*chunks_per_shard, 2), shard_nbytes
+
+
+def _ref_pack(crc: Callable[[Any], int]) -> Callable[[np.ndarray], bytes]:
+    def pack(index: np.ndarray) -> bytes:
+        b = np.ascontiguousarray(index, dtype="<u8").tobytes()
+        return b + crc(b).to_bytes(4, "little")
+    return pack
+
+
+def _ref_unpack(crc: Callable[[Any], int], chunks_per_shard: tuple[int, ...],
+                shard_nbytes: int) -> Callable[[Any], np.ndarray]:
+    def unpack(data: Any) -> np.ndarray:
+        mv = memoryview(data).cast("B")
+        body = mv[:-4]
+        if crc(body) != int.from_bytes(mv[-4:], "little"):
+            raise ValueError("shard index checksum mismatch")
+        index = np.frombuffer(body, dtype="<u8").reshape(*chunks_per_shard, 2)
+        off, nb = index[..., 0], index[..., 1]
+        present = ~((off == _EMPTY) & (nb == _EMPTY))
+        if np.any(off[present] + nb[present] > shard_nbytes):
+            raise ValueError("shard index entry outside the shard")
+        return index
+    return unpack
+
+
+class _ZarrShardIndex:
+    """zarr-python's own shard index (de)serialisation (ShardingCodec, private API)."""
+
+    def __init__(self, chunks_per_shard: tuple[int, ...]):
+        from zarr.codecs.sharding import ShardingCodec, _ShardIndex
+        from zarr.core.buffer import default_buffer_prototype
+
+        self.codec = ShardingCodec(chunk_shape=(1,) * len(chunks_per_shard))
+        self.index_cls = _ShardIndex
+        self.buffer_cls = default_buffer_prototype().buffer
+        self.cps = chunks_per_shard
+        self.loop = asyncio.new_event_loop()
+
+    def pack(self, index: np.ndarray) -> Any:
+        return self.loop.run_until_complete(
+            self.codec._encode_shard_index(self.index_cls(index))).to_bytes()
+
+    def unpack(self, buf: Any) -> np.ndarray:
+        idx = self.loop.run_until_complete(self.codec._decode_shard_index(buf, self.cps))
+        return idx.offsets_and_lengths
+
+    def close(self) -> None:
+        self.loop.close()
+
+
+def _shard_index_cases(cfg: BenchConfig, index_nbytes: int) -> Iterator[Case]:
+    n = index_nbytes // 16
+    cps = _shard_shape(n)
+    index, shard_nbytes = make_shard_index(cps)
+    calls = max(1, cfg.total_size // index_nbytes)
+    nbytes = calls * index_nbytes
+    config = "x".join(map(str, cps))
+    indexes = [index] * calls
+    crc_pkg = _import("crc32c")
+    peers_pack: list[Impl] = []
+    peers_unpack: list[Impl] = []
+    packed: bytes | None = None
+    if isinstance(crc_pkg, _Missing):
+        peers_pack.append(Impl("numpy+crc32c", None, "n/a"))
+        peers_unpack.append(Impl("numpy+crc32c", None, "n/a"))
+    else:
+        pack = _ref_pack(crc_pkg.crc32c)
+        unpack = _ref_unpack(crc_pkg.crc32c, cps, shard_nbytes)
+        packed = pack(index)
+        peers_pack.append(Impl("numpy+crc32c", _loop(pack, indexes)))
+        peers_unpack.append(Impl("numpy+crc32c", _loop(unpack, [packed] * calls)))
+    zarr_idx: _ZarrShardIndex | None = None
+    try:
+        zarr_idx = _ZarrShardIndex(cps)
+        zpacked = zarr_idx.pack(index)
+        if packed is not None and zpacked != packed:
+            raise ValueError("zarr index bytes differ from the reference")
+        packed = packed if packed is not None else zpacked
+        zbuf = zarr_idx.buffer_cls.from_bytes(zpacked)
+        if not np.array_equal(zarr_idx.unpack(zbuf), index):
+            raise ValueError("zarr index round trip failed")
+        peers_pack.append(Impl("zarr", _loop(zarr_idx.pack, indexes)))
+        peers_unpack.append(Impl("zarr", _loop(zarr_idx.unpack, [zbuf] * calls)))
+    except Exception as exc:  # noqa: BLE001 - zarr missing or its private API changed
+        print(f"  ! zarr shard index peer unavailable: {exc}", file=sys.stderr)
+        peers_pack.append(Impl("zarr", None, "n/a"))
+        peers_unpack.append(Impl("zarr", None, "n/a"))
+    try:
+        zc = _zc_impl("pack_shard_index", lambda f: bytes(f(index)), packed,
+                      lambda f: _loop(f, indexes), equal=lambda a, b: a == b)
+        yield Case("shard_index", "pack", config, "index", index_nbytes, nbytes, zc, peers_pack)
+        zunpack = _zc("unpack_shard_index")
+        if packed is None or isinstance(zunpack, _Missing):
+            zc = Impl("zcodecs", None, "n/a")
+        else:
+            f = functools.partial(zunpack, chunks_per_shard=cps, shard_nbytes=shard_nbytes)
+            zc = _zc_impl("unpack_shard_index", lambda f: np.asarray(f(packed)), index,
+                          lambda f: _loop(f, [packed] * calls), fn=f,
+                          equal=lambda a, b: np.array_equal(np.asarray(a).reshape(b.shape), b))
+        yield Case("shard_index", "unpack", config, "index", index_nbytes, nbytes, zc,
+                   peers_unpack)
+    finally:
+        if zarr_idx is not None:
+            zarr_idx.close()
+
+
+_DATA_CASES: dict[str, Callable[[_Ctx, BenchConfig], Iterator[Case]]] = {
+    "crc32c": _cases_crc32c,
+    "shuffle": _cases_shuffle,
+    "blosc": _cases_blosc,
+    "zstd": _cases_zstd,
+    "gzip": _cases_gzip,
+}
+
+
+def iter_cases(cfg: BenchConfig) -> Iterator[Case]:
+    """Yield the benchmark cases of `cfg`, building data lazily (one data kind at a time).
+
+    Parameters
+    ----------
+    cfg : BenchConfig
+        What to measure.
+
+    Yields
+    ------
+    Case
+        A case whose implementations are warmed up and checked but not timed yet.
+    """
+    sizes = [s for s in cfg.chunk_sizes if s <= cfg.total_size]
+    for kind in cfg.data_kinds:
+        if not any(k in _DATA_CASES for k in cfg.kernels):
+            break
+        data = make_data(kind, cfg.total_size)
+        for chunk in sizes:
+            ctx = _Ctx(kind, data, chunk)
+            for kernel in cfg.kernels:
+                if kernel in _DATA_CASES:
+                    yield from _DATA_CASES[kernel](ctx, cfg)
+        del data
+    if "shard_index" in cfg.kernels:
+        for chunk in sizes:
+            yield from _shard_index_cases(cfg, chunk)
+
+
+def _progress_line(i: int, case: Case) -> str:
+    def g(impl: Impl) -> str:
+        return f"{impl.gbps:.3f}" if impl.gbps is not None else (impl.note or "n/a")
+    peers = "  ".join(f"{p.name} {g(p)}" for p in case.peers)
+    return (f"[{i}] {case.kernel} {case.op} {case.config} {case.data} "
+            f"{format_size(case.chunk)}: zcodecs {g(case.zcodecs)}  {peers}  (GB/s)")
+
+
+def run(cfg: BenchConfig, progress: bool = True) -> list[Row]:
+    """Run the benchmark and return its rows.
+
+    Parameters
+    ----------
+    cfg : BenchConfig
+        What to measure.
+    progress : bool, optional
+        Print one line per case on stderr as it completes.
+
+    Returns
+    -------
+    list of Row
+        One row per (case, peer); cases without any peer get one row with peer ``"-"``.
+    """
+    rows: list[Row] = []
+    for i, case in enumerate(iter_cases(cfg), 1):
+        time_impls([case.zcodecs, *case.peers], case.nbytes, cfg.repeats)
+        rows.extend(_case_rows(case))
+        if progress:
+            print(_progress_line(i, case), file=sys.stderr, flush=True)
+    return rows
+
+
+def missing_report() -> list[str]:
+    """Lines naming the absent :mod:`zcodecs.lowlevel` contract functions and peer packages.
+
+    Returns
+    -------
+    list of str
+    """
+    names = ("crc32c", "shuffle", "unshuffle", "blosc_compress", "blosc_decompress",
+             "zstd_compress", "zstd_decompress", "gzip_compress", "gzip_decompress",
+             "pack_shard_index", "unpack_shard_index")
+    lines = []
+    mod = _import("zcodecs.lowlevel")
+    if isinstance(mod, _Missing):
+        lines.append(f"zcodecs: {mod.reason}; every zcodecs column is n/a")
+    else:
+        absent = [n for n in names if getattr(mod, n, None) is None]
+        if absent:
+            lines.append(f"zcodecs.lowlevel lacks (n/a): {', '.join(absent)}")
+    for peer in ("numcodecs", "crc32c", "google_crc32c", "zstandard", "zarr"):
+        m = _import(peer)
+        if isinstance(m, _Missing):
+            lines.append(f"peer {m.reason}: its column is n/a")
+    return lines
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _csv(choices: Sequence[str]) -> Callable[[str], tuple[str, ...]]:
+    def parse(text: str) -> tuple[str, ...]:
+        items = tuple(s.strip() for s in text.split(",") if s.strip())
+        bad = [s for s in items if s not in choices]
+        if bad or not items:
+            raise argparse.ArgumentTypeError(
+                f"unknown {', '.join(bad) or 'empty list'}; choose from {', '.join(choices)}")
+        return items
+    return parse
+
+
+def _size_arg(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _sizes_arg(text: str) -> tuple[int, ...]:
+    return tuple(_size_arg(s) for s in text.split(",") if s.strip())
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the benchmark options to `parser` (shared by the CLI and ``benchmarks/compare.py``).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser to extend.
+    """
+    parser.add_argument("--quick", action="store_true",
+                        help="8 MiB per data kind, 4KiB/1MiB chunks, 3 repeats, fewer configs")
+    parser.add_argument("--kernels", type=_csv(KERNELS), default=KERNELS,
+                        help=f"comma-separated subset of {','.join(KERNELS)}")
+    parser.add_argument("--data", type=_csv(DATA_KINDS), default=DATA_KINDS,
+                        help=f"comma-separated subset of {','.join(DATA_KINDS)}")
+    parser.add_argument("--total-size", type=_size_arg, default=None,
+                        help="bytes of data per data kind (default 64MiB, 8MiB with --quick)")
+    parser.add_argument("--chunk-sizes", type=_sizes_arg, default=None,
+                        help="comma-separated chunk sizes (default 4KiB,1MiB,16MiB; "
+                             "4KiB,1MiB with --quick)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="timed passes per implementation (default 5, 3 with --quick)")
+    parser.add_argument("--json", metavar="PATH", default=None,
+                        help="also write the rows and the environment to this JSON file")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="do not print a progress line per case on stderr")
+
+
+def config_from_args(args: argparse.Namespace) -> BenchConfig:
+    """Build a :class:`BenchConfig` from parsed :func:`add_arguments` options.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options.
+
+    Returns
+    -------
+    BenchConfig
+    """
+    cfg = BenchConfig.defaults(args.quick)
+    cfg.kernels = tuple(args.kernels)
+    cfg.data_kinds = tuple(args.data)
+    if args.total_size is not None:
+        cfg.total_size = args.total_size
+    if args.chunk_sizes is not None:
+        cfg.chunk_sizes = args.chunk_sizes
+    if args.repeats is not None:
+        cfg.repeats = max(1, args.repeats)
+    return cfg
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """Run the benchmark for parsed options, print the table, optionally write JSON.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Options from :func:`add_arguments`.
+
+    Returns
+    -------
+    int
+        Process exit status (0).
+    """
+    cfg = config_from_args(args)
+    env = versions()
+    print(f"zcodecs bench: {format_size(cfg.total_size)} per data kind, chunks "
+          f"{','.join(format_size(s) for s in cfg.chunk_sizes if s <= cfg.total_size)}, "
+          f"median of {cfg.repeats}, single thread; python {env['python']}, "
+          f"numpy {env['numpy']}, numcodecs {env['numcodecs']}", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    rows = run(cfg, progress=not args.no_progress)
+    elapsed = time.perf_counter() - t0
+    print(rows_to_table(rows))
+    print()
+    print("GB/s = 1e9 bytes of uncompressed data per second (median pass over all chunks); "
+          "zc/peer > 1: zcodecs faster; CR = compression ratio.")
+    for line in missing_report():
+        print(f"note: {line}")
+    print(f"({len(rows)} rows in {elapsed:.1f} s)")
+    if args.json:
+        doc = {
+            "config": asdict(cfg),
+            "environment": env,
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "elapsed_s": elapsed,
+            "rows": [r.to_dict() for r in rows],
+        }
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, indent=1)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``benchmarks/compare.py``: parse `argv` and run the benchmark.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Command-line arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status.
+    """
+    parser = argparse.ArgumentParser(
+        prog="compare.py",
+        description="Throughput of the zcodecs kernels side by side with their peers.")
+    add_arguments(parser)
+    return run_cli(parser.parse_args(argv))
