@@ -1,0 +1,247 @@
+"""Tests of the benchmark layer (zcodecs.bench) and the ``python -m zcodecs`` CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zcodecs import bench
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+# ----------------------------------------------------------------- helpers
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ([3.0], 3.0),
+    ([5, 1, 3], 3.0),
+    ([4, 1, 3, 2], 2.5),
+    ((x for x in [2.0, 2.0]), 2.0),
+])
+def test_median(values, expected):
+    assert bench.median(values) == expected
+
+
+def test_median_empty():
+    with pytest.raises(ValueError):
+        bench.median([])
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("4096", 4096), ("4KiB", 4096), ("4k", 4096), ("1MiB", 1 << 20), ("16M", 16 << 20),
+    ("1.5KiB", 1536), ("2GB", 2 << 30), ("7 b", 7),
+])
+def test_parse_size(text, expected):
+    assert bench.parse_size(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "abc", "0", "-1", "1.3B", "4XiB"])
+def test_parse_size_invalid(text):
+    with pytest.raises(ValueError):
+        bench.parse_size(text)
+
+
+@pytest.mark.parametrize(("nbytes", "expected"), [
+    (4096, "4KiB"), (1 << 20, "1MiB"), (16 << 20, "16MiB"), (1000, "1000B"), (1536, "1536B"),
+])
+def test_format_size(nbytes, expected):
+    assert bench.format_size(nbytes) == expected
+
+
+def test_format_table():
+    text = bench.format_table(["name", "GB/s"], [["a", 1.5], ["longer", "n/a"]], align="<>")
+    lines = text.split("\n")
+    assert lines[0] == "name    GB/s"
+    assert lines[1] == "------  ----"
+    assert lines[2] == "a        1.5"
+    assert lines[3] == "longer   n/a"
+
+
+def test_format_table_checks_shape():
+    with pytest.raises(ValueError):
+        bench.format_table(["a", "b"], [["only one"]])
+    with pytest.raises(ValueError):
+        bench.format_table(["a", "b"], [], align="<")
+
+
+def test_row_speedup_and_table():
+    rows = [
+        bench.Row("zstd", "compress", "level=3", "int16", 4096, 1 << 20, 2.0, "numcodecs", 1.0,
+                  zcodecs_cratio=3.0, peer_cratio=2.9),
+        bench.Row("zstd", "compress", "level=3", "int16", 4096, 1 << 20, None, "zstandard", 0.5,
+                  zcodecs_note="n/a"),
+    ]
+    assert rows[0].speedup == 2.0
+    assert rows[1].speedup is None
+    assert rows[0].to_dict()["speedup"] == 2.0
+    table = bench.rows_to_table(rows).split("\n")
+    assert table[0].split()[:3] == ["kernel", "op", "config"]
+    assert "2.00x" in table[2] and "3.00" in table[2] and "2.90" in table[2]
+    assert table[3].split()[5] == "n/a"
+
+
+@pytest.mark.parametrize("kind", bench.DATA_KINDS)
+def test_make_data(kind):
+    a = bench.make_data(kind, 1 << 16)
+    assert a.nbytes == 1 << 16 and a.flags.c_contiguous
+    assert a.itemsize == {"float32": 4, "int16": 2, "random": 4}[kind]
+    np.testing.assert_array_equal(a, bench.make_data(kind, 1 << 16))  # deterministic
+
+
+def test_make_data_unknown():
+    with pytest.raises(ValueError):
+        bench.make_data("complex", 64)
+
+
+def test_chunk_views():
+    a = np.arange(10, dtype=np.int16)
+    chunks = bench.chunk_views(a, 8)
+    assert [c.tolist() for c in chunks] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert all(np.shares_memory(c, a) for c in chunks)
+    with pytest.raises(ValueError):
+        bench.chunk_views(a, 3)
+
+
+def test_make_shard_index():
+    index, shard_nbytes = bench.make_shard_index((4, 4))
+    assert index.shape == (4, 4, 2) and index.dtype == np.uint64
+    present = index[..., 1] != np.uint64(2**64 - 1)
+    assert np.all(index[present][:, 0] + index[present][:, 1] <= shard_nbytes)
+
+
+# ----------------------------------------------------------------- harness logic
+
+
+def _standin_lowlevel(wrong_crc: bool = False) -> types.ModuleType:
+    """A pure-peer stand-in of zcodecs.lowlevel used only to exercise the harness."""
+    crc32c = pytest.importorskip("crc32c")
+    nc = pytest.importorskip("numcodecs")
+    mod = types.ModuleType("zcodecs.lowlevel")
+
+    def crc(data, value=0):
+        return 0 if wrong_crc else crc32c.crc32c(data, value)
+
+    def shuffle(data, elementsize, out=None):
+        return nc.Shuffle(elementsize).encode(data, out=out)
+
+    def unshuffle(data, elementsize, out=None):
+        return nc.Shuffle(elementsize).decode(data, out=out)
+
+    def blosc_compress(data, *, typesize, cname="zstd", clevel=5, shuffle="shuffle",
+                       blocksize=0):
+        mode = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}[shuffle]
+        return nc.Blosc(cname, clevel, mode, blocksize, typesize).encode(data)
+
+    def blosc_decompress(data, out=None):
+        return nc.Blosc().decode(data, out=out)
+
+    def zstd_compress(data, *, level=0, checksum=False):
+        return nc.Zstd(level=level, checksum=checksum).encode(data)
+
+    def zstd_decompress(data, out=None):
+        return nc.Zstd().decode(data, out=out)
+
+    def gzip_compress(data, *, level=5):
+        return nc.GZip(level=level).encode(data)
+
+    def gzip_decompress(data, out=None):
+        return nc.GZip().decode(data, out=out)
+
+    mod.crc32c = crc
+    mod.shuffle, mod.unshuffle = shuffle, unshuffle
+    mod.blosc_compress, mod.blosc_decompress = blosc_compress, blosc_decompress
+    mod.zstd_compress, mod.zstd_decompress = zstd_compress, zstd_decompress
+    mod.gzip_compress, mod.gzip_decompress = gzip_compress, gzip_decompress
+    # pack/unpack_shard_index deliberately absent: those rows must say n/a.
+    return mod
+
+
+@pytest.fixture
+def standin(monkeypatch):
+    def install(**kw):
+        monkeypatch.setitem(sys.modules, "zcodecs.lowlevel", _standin_lowlevel(**kw))
+        bench._import.cache_clear()
+    yield install
+    bench._import.cache_clear()
+
+
+def _tiny(kernels):
+    return bench.BenchConfig(kernels=kernels, data_kinds=("int16",), total_size=1 << 15,
+                             chunk_sizes=(4096,), repeats=1, quick=True)
+
+
+def test_harness_measures_every_available_function(standin):
+    standin()
+    rows = bench.run(_tiny(bench.KERNELS), progress=False)
+    for r in rows:
+        if r.kernel == "shard_index":
+            assert r.zcodecs_gbps is None and r.zcodecs_note == "n/a"
+            continue
+        assert r.zcodecs_gbps is not None and r.zcodecs_gbps > 0, r
+        if r.kernel in ("blosc", "zstd", "gzip"):
+            assert r.zcodecs_cratio is not None and r.zcodecs_cratio > 1, r
+    zstd_out = [r for r in rows if r.kernel == "zstd" and r.op == "decompress(out)"]
+    assert {r.peer: r.peer_gbps is None for r in zstd_out} == {"numcodecs": False,
+                                                              "zstandard": True}
+    assert bench.missing_report()[0].startswith("zcodecs.lowlevel lacks (n/a): pack_shard_index")
+
+
+def test_harness_flags_wrong_results(standin):
+    standin(wrong_crc=True)
+    rows = bench.run(_tiny(("crc32c",)), progress=False)
+    assert rows and all(r.zcodecs_gbps is None and r.zcodecs_note == "wrong" for r in rows)
+
+
+# ----------------------------------------------------------------- CLI
+
+
+def test_cli_bench_quick(tmp_path):
+    out = tmp_path / "out.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "zcodecs", "bench", "--quick", "--kernels", "crc32c",
+         "--data", "int16", "--total-size", "1MiB", "--repeats", "1", "--json", str(out)],
+        capture_output=True, text=True, env=_env(), timeout=60, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split()[:5] == ["kernel", "op", "config", "data", "chunk"]
+    assert "zcodecs GB/s" in lines[0] and "peer GB/s" in lines[0]
+    assert set(lines[1]) == {"-", " "}
+    assert any(line.startswith("crc32c") for line in lines[2:])
+    assert "[1] crc32c" in proc.stderr  # progress line
+    doc = json.loads(out.read_text())
+    assert doc["rows"] and doc["rows"][0]["kernel"] == "crc32c"
+    assert doc["config"]["total_size"] == 1 << 20
+
+
+def test_cli_version_and_help():
+    proc = subprocess.run([sys.executable, "-m", "zcodecs", "version"], capture_output=True,
+                          text=True, env=_env(), timeout=30, check=True)
+    import zcodecs
+
+    assert proc.stdout.strip() == f"zcodecs {zcodecs.__version__}"
+    proc = subprocess.run([sys.executable, "-m", "zcodecs", "--help"], capture_output=True,
+                          text=True, env=_env(), timeout=30, check=True)
+    assert "bench" in proc.stdout and "version" in proc.stdout
+
+
+def test_cli_rejects_unknown_kernel():
+    from zcodecs.__main__ import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", "--kernels", "snappy"])
+    assert exc.value.code == 2
