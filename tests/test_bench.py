@@ -174,9 +174,9 @@ def _standin_lowlevel(wrong_crc: bool = False) -> types.ModuleType:
 def standin(monkeypatch):
     def install(**kw):
         monkeypatch.setitem(sys.modules, "zcodecs.lowlevel", _standin_lowlevel(**kw))
-        bench._import.cache_clear()
+        bench.optional_import.cache_clear()
     yield install
-    bench._import.cache_clear()
+    bench.optional_import.cache_clear()
 
 
 def _tiny(kernels):

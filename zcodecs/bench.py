@@ -46,10 +46,18 @@ __all__ = [
     "BenchConfig",
     "DATA_KINDS",
     "KERNELS",
+    "Missing",
     "Row",
     "chunk_views",
     "format_size",
     "format_table",
+    "lowlevel_function",
+    "make_shard_index",
+    "reference_pack_shard_index",
+    "reference_unpack_shard_index",
+    "numcodecs_single_threaded",
+    "optional_import",
+    "versions",
     "main",
     "make_data",
     "median",
@@ -280,7 +288,8 @@ class Row:
     """One line of the comparison table: zcodecs and one peer on the same work.
 
     Throughputs are GB/s (10**9 bytes/s of uncompressed data); ``None`` means
-    not measured, with the reason in the matching ``*_note``.
+    not measured, with the reason in the matching ``*_note``.  ``*_times`` hold
+    every timed pass in seconds (for the JSON output).
     """
 
     kernel: str
@@ -296,6 +305,8 @@ class Row:
     peer_note: str = ""
     zcodecs_cratio: float | None = None
     peer_cratio: float | None = None
+    zcodecs_times: list[float] = field(default_factory=list)
+    peer_times: list[float] = field(default_factory=list)
 
     @property
     def speedup(self) -> float | None:
@@ -354,8 +365,14 @@ def rows_to_table(rows: Sequence[Row]) -> str:
 # --------------------------------------------------------------------------- imports
 
 
-class _Missing:
-    """Why a function or package is unavailable (falsy, printable)."""
+class Missing:
+    """Stands for an unavailable function or package: falsy, with the reason.
+
+    Parameters
+    ----------
+    reason : str
+        Why it is unavailable (shown in notes).
+    """
 
     def __init__(self, reason: str):
         self.reason = reason
@@ -368,30 +385,60 @@ class _Missing:
 
 
 @functools.cache
-def _import(name: str) -> Any:
+def optional_import(name: str) -> Any:
+    """Import a module once, returning a :class:`Missing` instead of raising ImportError.
+
+    Parameters
+    ----------
+    name : str
+        Dotted module name.
+
+    Returns
+    -------
+    module or Missing
+    """
     try:
         return importlib.import_module(name)
     except ImportError as exc:
-        return _Missing(f"{name} not importable ({exc})")
+        return Missing(f"{name} not importable ({exc})")
 
 
-def _zc(name: str) -> Any:
-    """``zcodecs.lowlevel.<name>`` or a :class:`_Missing` saying why it is absent."""
-    mod = _import("zcodecs.lowlevel")
-    if isinstance(mod, _Missing):
+def lowlevel_function(name: str) -> Any:
+    """Look up a contract function of :mod:`zcodecs.lowlevel`.
+
+    Parameters
+    ----------
+    name : str
+        Function name, e.g. ``"crc32c"`` or ``"blosc_compress"``.
+
+    Returns
+    -------
+    callable or Missing
+        The function, or a :class:`Missing` saying why it is absent (module not
+        importable or function not landed yet).
+    """
+    mod = optional_import("zcodecs.lowlevel")
+    if isinstance(mod, Missing):
         return mod
     fn = getattr(mod, name, None)
     if fn is None:
-        return _Missing(f"zcodecs.lowlevel.{name} not implemented yet")
+        return Missing(f"zcodecs.lowlevel.{name} not implemented yet")
     return fn
 
 
-def _numcodecs() -> Any:
-    nc = _import("numcodecs")
-    if isinstance(nc, _Missing):
+def numcodecs_single_threaded() -> Any:
+    """Import numcodecs with Blosc set to one thread and ``use_threads = False``.
+
+    Returns
+    -------
+    module or Missing
+        The :mod:`numcodecs` module, or a :class:`Missing` if it is not installed.
+    """
+    nc = optional_import("numcodecs")
+    if isinstance(nc, Missing):
         return nc
-    blosc = _import("numcodecs.blosc")
-    if not isinstance(blosc, _Missing):
+    blosc = optional_import("numcodecs.blosc")
+    if not isinstance(blosc, Missing):
         # Single-threaded, no global-lock juggling: equal work with zcodecs.
         blosc.use_threads = False
         blosc.set_nthreads(1)
@@ -409,8 +456,8 @@ def versions() -> dict[str, str]:
            "machine": platform.machine()}
     for name in ("zcodecs", "numpy", "numcodecs", "crc32c", "google_crc32c", "zstandard",
                  "zarr"):
-        mod = _import(name)
-        if isinstance(mod, _Missing):
+        mod = optional_import(name)
+        if isinstance(mod, Missing):
             out[name] = "missing"
             continue
         ver = getattr(mod, "__version__", None)
@@ -421,8 +468,8 @@ def versions() -> dict[str, str]:
             except Exception:  # noqa: BLE001 - any metadata problem: just unknown
                 ver = "?"
         out[name] = str(ver)
-    ll = _import("zcodecs.lowlevel")
-    out["zcodecs.lowlevel"] = "missing" if isinstance(ll, _Missing) else "present"
+    ll = optional_import("zcodecs.lowlevel")
+    out["zcodecs.lowlevel"] = "missing" if isinstance(ll, Missing) else "present"
     return out
 
 
@@ -442,6 +489,7 @@ class Impl:
     note: str = ""
     cratio: float | None = None
     gbps: float | None = None
+    times: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -532,6 +580,7 @@ def time_impls(impls: Sequence[Impl], nbytes: int, repeats: int) -> None:
     for impl in live:
         ts = samples[id(impl)]
         if impl.run is not None and ts:
+            impl.times = ts
             t = median(ts)
             impl.gbps = nbytes / t / 1e9 if t > 0 else math.inf
 
@@ -541,12 +590,12 @@ def _case_rows(case: Case) -> list[Row]:
     common = dict(kernel=case.kernel, op=case.op, config=case.config, data=case.data,
                   chunk=case.chunk, nbytes=case.nbytes, zcodecs_gbps=zc.gbps,
                   zcodecs_note=zc.note if zc.gbps is None else "",
-                  zcodecs_cratio=zc.cratio)
+                  zcodecs_cratio=zc.cratio, zcodecs_times=zc.times)
     if not case.peers:
         return [Row(peer="-", peer_gbps=None, **common)]  # type: ignore[arg-type]
     return [
         Row(peer=p.name, peer_gbps=p.gbps, peer_note=p.note if p.gbps is None else "",
-            peer_cratio=p.cratio, **common)  # type: ignore[arg-type]
+            peer_cratio=p.cratio, peer_times=p.times, **common)  # type: ignore[arg-type]
         for p in case.peers
     ]
 
@@ -623,7 +672,7 @@ def _same_bytes(a: Sequence[Any], b: Sequence[Any]) -> bool:
     )
 
 
-def _unavailable(name: str, missing: _Missing) -> Impl:
+def _unavailable(name: str, missing: Missing) -> Impl:
     return Impl(name, None, "n/a")  # the reason is listed by missing_report()
 
 
@@ -631,14 +680,14 @@ def _cases_crc32c(ctx: _Ctx, cfg: BenchConfig) -> Iterator[Case]:
     chunks = ctx.chunks
     peers: list[Impl] = []
     ref: list[int] | None = None
-    pkg = _import("crc32c")
-    if isinstance(pkg, _Missing):
+    pkg = optional_import("crc32c")
+    if isinstance(pkg, Missing):
         peers.append(_unavailable("crc32c", pkg))
     else:
         ref, note = _safe(lambda: [pkg.crc32c(c) for c in chunks])
         peers.append(Impl("crc32c", _loop(pkg.crc32c, chunks) if not note else None, note))
-    g = _import("google_crc32c")
-    if isinstance(g, _Missing):
+    g = optional_import("google_crc32c")
+    if isinstance(g, Missing):
         peers.append(_unavailable("google_crc32c", g))
     else:
         vals, note = _safe(lambda: [int(g.value(c)) for c in chunks])
@@ -658,8 +707,8 @@ def _zc_impl(name: str, warm: Callable[[Any], Any], expected: Any,
              equal: Callable[[Any, Any], bool] | None = None,
              fn: Any = None) -> Impl:
     """Build the zcodecs Impl: missing -> n/a; warm-up error -> error; wrong result -> wrong."""
-    f = fn if fn is not None else _zc(name)
-    if isinstance(f, _Missing):
+    f = fn if fn is not None else lowlevel_function(name)
+    if isinstance(f, Missing):
         return Impl("zcodecs", None, "n/a")
     result, note = _safe(lambda: warm(f))
     if not note and expected is not None and equal is not None and not equal(result, expected):
@@ -671,8 +720,8 @@ def _zc_impl(name: str, warm: Callable[[Any], Any], expected: Any,
 def _cases_shuffle(ctx: _Ctx, cfg: BenchConfig) -> Iterator[Case]:
     chunks, es = ctx.chunks, ctx.typesize
     outs = ctx.outs()
-    nc = _numcodecs()
-    codec = None if isinstance(nc, _Missing) else nc.Shuffle(elementsize=es)
+    nc = numcodecs_single_threaded()
+    codec = None if isinstance(nc, Missing) else nc.Shuffle(elementsize=es)
     ref: list[Any] | None = None
     peers = []
     if codec is None:
@@ -682,7 +731,7 @@ def _cases_shuffle(ctx: _Ctx, cfg: BenchConfig) -> Iterator[Case]:
         peers.append(Impl("numcodecs", _loop_out(codec.encode, chunks, outs) if not note
                           else None, note))
     peers.append(Impl("numpy memcpy", _loop_copy(chunks, outs)))
-    zshuffle = _zc("shuffle")
+    zshuffle = lowlevel_function("shuffle")
 
     def warm_shuffle(f: Any) -> list[Any]:
         res = []
@@ -698,7 +747,7 @@ def _cases_shuffle(ctx: _Ctx, cfg: BenchConfig) -> Iterator[Case]:
 
     # Unshuffle the shuffled bytes (the peer's if available, else zcodecs').
     shuffled = ref
-    if shuffled is None and not isinstance(zshuffle, _Missing):
+    if shuffled is None and not isinstance(zshuffle, Missing):
         shuffled, _ = _safe(lambda: [np.asarray(zshuffle(c, elementsize=es)) for c in chunks])
     peers = []
     if shuffled is None:
@@ -796,23 +845,23 @@ def _compressor_cases(kernel: str, config: str, ctx: _Ctx, zc: _Codec,
 
 
 def _zc_codec(enc_name: str, dec_name: str, **kwargs: Any) -> _Codec:
-    enc, dec = _zc(enc_name), _zc(dec_name)
+    enc, dec = lowlevel_function(enc_name), lowlevel_function(dec_name)
     return _Codec(
         "zcodecs",
-        None if isinstance(enc, _Missing) else functools.partial(enc, **kwargs),
-        None if isinstance(dec, _Missing) else dec,
-        None if isinstance(dec, _Missing) else dec,
+        None if isinstance(enc, Missing) else functools.partial(enc, **kwargs),
+        None if isinstance(dec, Missing) else dec,
+        None if isinstance(dec, Missing) else dec,
         "n/a",
     )
 
 
 def _cases_blosc(ctx: _Ctx, cfg: BenchConfig) -> Iterator[Case]:
     configs = BLOSC_CONFIGS_QUICK if cfg.quick else BLOSC_CONFIGS_FULL
-    nc = _numcodecs()
+    nc = numcodecs_single_threaded()
     for cname, shuffle in configs:
         zc = _zc_codec("blosc_compress", "blosc_decompress", typesize=ctx.typesize,
                        cname=cname, clevel=BLOSC_CLEVEL, shuffle=shuffle, blocksize=0)
-        if isinstance(nc, _Missing):
+        if isinstance(nc, Missing):
             peer = _Codec("numcodecs", None, None, None, "n/a")
         else:
             mode = nc.Blosc.SHUFFLE if shuffle == "shuffle" else nc.Blosc.BITSHUFFLE
@@ -824,17 +873,17 @@ def _cases_blosc(ctx: _Ctx, cfg: BenchConfig) -> Iterator[Case]:
 
 
 def _cases_zstd(ctx: _Ctx, cfg: BenchConfig) -> Iterator[Case]:
-    nc = _numcodecs()
-    zs = _import("zstandard")
+    nc = numcodecs_single_threaded()
+    zs = optional_import("zstandard")
     for level in ZSTD_LEVELS_QUICK if cfg.quick else ZSTD_LEVELS_FULL:
         zc = _zc_codec("zstd_compress", "zstd_decompress", level=level, checksum=False)
         peers = []
-        if isinstance(nc, _Missing):
+        if isinstance(nc, Missing):
             peers.append(_Codec("numcodecs", None, None, None, "n/a"))
         else:
             codec = nc.Zstd(level=level, checksum=False)
             peers.append(_Codec("numcodecs", codec.encode, codec.decode, codec.decode))
-        if isinstance(zs, _Missing):
+        if isinstance(zs, Missing):
             peers.append(_Codec("zstandard", None, None, None, "n/a"))
         else:
             cctx = zs.ZstdCompressor(level=level, write_checksum=False, write_content_size=True)
@@ -845,9 +894,9 @@ def _cases_zstd(ctx: _Ctx, cfg: BenchConfig) -> Iterator[Case]:
 
 
 def _cases_gzip(ctx: _Ctx, cfg: BenchConfig) -> Iterator[Case]:
-    nc = _numcodecs()
+    nc = numcodecs_single_threaded()
     zc = _zc_codec("gzip_compress", "gzip_decompress", level=GZIP_LEVEL)
-    if isinstance(nc, _Missing):
+    if isinstance(nc, Missing):
         peer = _Codec("numcodecs", None, None, None, "n/a")
     else:
         codec = nc.GZip(level=GZIP_LEVEL)
@@ -896,15 +945,49 @@ def make_shard_index(chunks_per_shard: tuple[int, ...], seed: int = 0) -> tuple[
     return index.reshape(*chunks_per_shard, 2), shard_nbytes
 
 
-def _ref_pack(crc: Callable[[Any], int]) -> Callable[[np.ndarray], bytes]:
+def reference_pack_shard_index(crc: Callable[[Any], int]) -> Callable[[np.ndarray], bytes]:
+    """The peer used for ``pack_shard_index``: numpy bytes + a crc32c function.
+
+    This is the zarr v3 sharding index layout (little-endian uint64 pairs
+    followed by their crc32c, little-endian), as zarr-python writes it with
+    its ``bytes`` + ``crc32c`` index codecs, without the codec pipeline.
+
+    Parameters
+    ----------
+    crc : callable
+        ``crc(buffer) -> int``, e.g. ``crc32c.crc32c``.
+
+    Returns
+    -------
+    callable
+        ``pack(index) -> bytes``.
+    """
     def pack(index: np.ndarray) -> bytes:
         b = np.ascontiguousarray(index, dtype="<u8").tobytes()
         return b + crc(b).to_bytes(4, "little")
     return pack
 
 
-def _ref_unpack(crc: Callable[[Any], int], chunks_per_shard: tuple[int, ...],
-                shard_nbytes: int) -> Callable[[Any], np.ndarray]:
+def reference_unpack_shard_index(
+    crc: Callable[[Any], int], chunks_per_shard: tuple[int, ...], shard_nbytes: int,
+) -> Callable[[Any], np.ndarray]:
+    """The peer used for ``unpack_shard_index``: crc check, numpy view, bounds check.
+
+    Parameters
+    ----------
+    crc : callable
+        ``crc(buffer) -> int``, e.g. ``crc32c.crc32c``.
+    chunks_per_shard : tuple of int
+        Shape of the chunk grid inside the shard.
+    shard_nbytes : int
+        Size of the shard; every present entry must end within it.
+
+    Returns
+    -------
+    callable
+        ``unpack(data) -> ndarray`` of shape ``(*chunks_per_shard, 2)``; raises
+        ValueError on a checksum mismatch or an out-of-bounds entry.
+    """
     def unpack(data: Any) -> np.ndarray:
         mv = memoryview(data).cast("B")
         body = mv[:-4]
@@ -952,16 +1035,16 @@ def _shard_index_cases(cfg: BenchConfig, index_nbytes: int) -> Iterator[Case]:
     nbytes = calls * index_nbytes
     config = "x".join(map(str, cps))
     indexes = [index] * calls
-    crc_pkg = _import("crc32c")
+    crc_pkg = optional_import("crc32c")
     peers_pack: list[Impl] = []
     peers_unpack: list[Impl] = []
     packed: bytes | None = None
-    if isinstance(crc_pkg, _Missing):
+    if isinstance(crc_pkg, Missing):
         peers_pack.append(Impl("numpy+crc32c", None, "n/a"))
         peers_unpack.append(Impl("numpy+crc32c", None, "n/a"))
     else:
-        pack = _ref_pack(crc_pkg.crc32c)
-        unpack = _ref_unpack(crc_pkg.crc32c, cps, shard_nbytes)
+        pack = reference_pack_shard_index(crc_pkg.crc32c)
+        unpack = reference_unpack_shard_index(crc_pkg.crc32c, cps, shard_nbytes)
         packed = pack(index)
         peers_pack.append(Impl("numpy+crc32c", _loop(pack, indexes)))
         peers_unpack.append(Impl("numpy+crc32c", _loop(unpack, [packed] * calls)))
@@ -985,8 +1068,8 @@ def _shard_index_cases(cfg: BenchConfig, index_nbytes: int) -> Iterator[Case]:
         zc = _zc_impl("pack_shard_index", lambda f: bytes(f(index)), packed,
                       lambda f: _loop(f, indexes), equal=lambda a, b: a == b)
         yield Case("shard_index", "pack", config, "index", index_nbytes, nbytes, zc, peers_pack)
-        zunpack = _zc("unpack_shard_index")
-        if packed is None or isinstance(zunpack, _Missing):
+        zunpack = lowlevel_function("unpack_shard_index")
+        if packed is None or isinstance(zunpack, Missing):
             zc = Impl("zcodecs", None, "n/a")
         else:
             f = functools.partial(zunpack, chunks_per_shard=cps, shard_nbytes=shard_nbytes)
@@ -1081,16 +1164,16 @@ def missing_report() -> list[str]:
              "zstd_compress", "zstd_decompress", "gzip_compress", "gzip_decompress",
              "pack_shard_index", "unpack_shard_index")
     lines = []
-    mod = _import("zcodecs.lowlevel")
-    if isinstance(mod, _Missing):
+    mod = optional_import("zcodecs.lowlevel")
+    if isinstance(mod, Missing):
         lines.append(f"zcodecs: {mod.reason}; every zcodecs column is n/a")
     else:
         absent = [n for n in names if getattr(mod, n, None) is None]
         if absent:
             lines.append(f"zcodecs.lowlevel lacks (n/a): {', '.join(absent)}")
     for peer in ("numcodecs", "crc32c", "google_crc32c", "zstandard", "zarr"):
-        m = _import(peer)
-        if isinstance(m, _Missing):
+        m = optional_import(peer)
+        if isinstance(m, Missing):
             lines.append(f"peer {m.reason}: its column is n/a")
     return lines
 

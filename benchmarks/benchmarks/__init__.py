@@ -1,0 +1,1 @@
+"""asv suites for zcodecs (see benchmarks/README.md)."""

@@ -1,0 +1,81 @@
+"""Parallel vs serial: proves the kernels release the GIL.
+
+The same work (two independent halves, each TOTAL bytes in 1 MiB chunks; the
+crc32c halves are passed 32 times so the work dwarfs thread start-up) is run
+serially in the calling thread and by two threads, one half each.  With the
+GIL released during the C work, ``time_parallel`` approaches half of
+``time_serial`` on a machine with two idle cores, and ``track_speedup``
+(serial time / parallel time, best of 5 each) approaches 2; a kernel that
+holds the GIL stays near 1.  The ``peer`` rows (crc32c package, numcodecs
+Zstd) give the same measurement for the peers.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+
+from .common import TOTAL, chunks, peer, zc
+
+CHUNK = 1024 * 1024
+KERNELS = ["crc32c", "zstd_compress", "zstd_decompress"]
+
+
+def _work(impl, kernel):
+    """Per-chunk callable and the two halves of inputs for `kernel` by `impl`."""
+    halves = [chunks("float32", CHUNK), chunks("int16", CHUNK)]
+    if kernel == "crc32c":
+        fn = zc("crc32c") if impl == "zcodecs" else peer("crc32c").crc32c
+        return fn, [half * 32 for half in halves]
+    if impl == "zcodecs":
+        enc = functools.partial(zc("zstd_compress"), level=3)
+        dec = zc("zstd_decompress")
+    else:
+        codec = peer("numcodecs").Zstd(level=3)
+        enc, dec = codec.encode, codec.decode
+    if kernel == "zstd_compress":
+        return enc, halves
+    return dec, [[enc(c) for c in half] for half in halves]
+
+
+def _run(fn, items):
+    for x in items:
+        fn(x)
+
+
+class ParallelVsSerial:
+    """Two halves of the work: serial in one thread vs one thread per half."""
+
+    params = (["zcodecs", "peer"], KERNELS)
+    param_names = ["impl", "kernel"]
+    # Enough work per call that thread start-up is noise.
+    number = 1
+    repeat = (3, 10, 20.0)
+
+    def setup(self, impl, kernel):
+        self.fn, self.halves = _work(impl, kernel)
+        assert TOTAL >= CHUNK
+
+    def time_serial(self, impl, kernel):
+        for half in self.halves:
+            _run(self.fn, half)
+
+    def time_parallel(self, impl, kernel):
+        threads = [threading.Thread(target=_run, args=(self.fn, half)) for half in self.halves]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    def track_speedup(self, impl, kernel):
+        serial = min(self._clock(self.time_serial) for _ in range(5))
+        parallel = min(self._clock(self.time_parallel) for _ in range(5))
+        return serial / parallel
+
+    track_speedup.unit = "x"
+
+    def _clock(self, method):
+        t0 = time.perf_counter()
+        method(None, None)
+        return time.perf_counter() - t0
