@@ -149,7 +149,10 @@ class TimeDTypeBase(ZDType[Any, Any], TimeConfig, HasEndianness, HasItemSize):
     def _check_scalar(self, data: object) -> bool:
         if isinstance(data, bool | np.bool_):
             return False
-        return isinstance(data, int | np.integer | str | self._scalar_types)
+        # numpy.timedelta64 subclasses numpy.signedinteger: keep the two kinds apart.
+        if isinstance(data, np.datetime64 | np.timedelta64):
+            return isinstance(data, self._scalar_types[0])
+        return isinstance(data, (int, np.integer, str, *self._scalar_types))
 
     def cast_scalar(self, data: object) -> Any:
         """Return ``data`` as a numpy time scalar in this type's unit.
@@ -168,7 +171,7 @@ class TimeDTypeBase(ZDType[Any, Any], TimeConfig, HasEndianness, HasItemSize):
         """
         if not self._check_scalar(data):
             raise self._scalar_type_error(data, f"an integer or a {self._scalar_types[0].__name__}")
-        if isinstance(data, int | np.integer):
+        if isinstance(data, int | np.integer) and not isinstance(data, np.timedelta64):
             return self._from_int(int(data))
         try:
             if isinstance(data, str):
