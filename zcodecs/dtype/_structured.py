@@ -25,7 +25,7 @@ from zcodecs.dtype._base import (
     unpack_v3,
 )
 from zcodecs.dtype._scalar_json import b64_decode, b64_encode
-from zcodecs.errors import DataTypeValidationError
+from zcodecs.errors import DataTypeValidationError, ScalarTypeError, ScalarValueError
 
 __all__ = ["Structured"]
 
@@ -252,7 +252,17 @@ class Structured(ZDType[Any, np.void], HasItemSize):
             return True
         return isinstance(data, bytes | bytearray | memoryview | Mapping | list | tuple)
 
+    def _in_field(self, field: Field, fn: Any, value: object) -> Any:
+        # Re-raise a field's scalar error with the record type and field name in front.
+        try:
+            return fn(value)
+        except (ScalarTypeError, ScalarValueError) as e:
+            raise type(e)(f"{self!r}, field {field[0]!r}: {e}") from None
+
     def _cast_field(self, field: Field, value: object) -> Any:
+        return self._in_field(field, lambda v: self._cast_field_inner(field, v), value)
+
+    def _cast_field_inner(self, field: Field, value: object) -> Any:
         ftype = field[1]
         if len(field) == 2:
             return ftype.cast_scalar(value)
@@ -333,24 +343,24 @@ class Structured(ZDType[Any, np.void], HasItemSize):
             names = [f[0] for f in self.fields]
             if set(data) != set(names):
                 raise self._scalar_value_error(data, f"keys must be exactly {names}")
-            values = []
-            for f in self.fields:
-                v = data[f[0]]
-                if len(f) == 3:
-                    arr = np.asarray(v, dtype=object)
-                    if arr.shape != f[2]:
-                        raise self._scalar_value_error(
-                            v, f"field {f[0]!r} needs an array of shape {_field_shape(f)}"
-                        )
-                    values.append(
-                        [f[1].from_json_scalar(x, zarr_format=zarr_format) for x in arr.ravel()]
-                    )
-                else:
-                    values.append(f[1].from_json_scalar(v, zarr_format=zarr_format))
+            values = [
+                self._in_field(
+                    f, lambda v, f=f: self._field_from_json(f, v, zarr_format), data[f[0]]
+                )
+                for f in self.fields
+            ]
             return self._assemble(values)
         if not isinstance(data, str):
             raise self._scalar_type_error(data, "base64 text or an object of field values")
         return self.cast_scalar(b64_decode(data, what=repr(self)))
+
+    def _field_from_json(self, f: Field, v: JSON, zarr_format: ZarrFormat) -> Any:
+        if len(f) == 2:
+            return f[1].from_json_scalar(v, zarr_format=zarr_format)
+        arr = np.asarray(v, dtype=object)
+        if arr.shape != _field_shape(f):
+            raise self._scalar_value_error(v, f"needs an array of shape {_field_shape(f)}")
+        return [f[1].from_json_scalar(x, zarr_format=zarr_format) for x in arr.ravel()]
 
     def to_json_scalar(self, data: object, *, zarr_format: ZarrFormat) -> JSON:
         """Cast ``data`` and return base64 of the record's bytes."""
