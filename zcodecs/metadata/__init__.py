@@ -45,8 +45,22 @@ __all__ = [
 ]
 
 
-def parse_array_metadata(data: Mapping[str, Any]) -> ArrayMetadataV2 | ArrayMetadataV3:
+def parse_array_metadata(
+    data: Mapping[str, Any], attributes: Mapping[str, Any] | None = None
+) -> ArrayMetadataV2 | ArrayMetadataV3:
     """Parse a decoded ``zarr.json`` or ``.zarray`` document, picking the format by ``zarr_format``.
+
+    Parameters
+    ----------
+    data : Mapping
+        The decoded document.
+    attributes : Mapping, optional
+        The decoded ``.zattrs`` of a Zarr v2 array (v3 keeps attributes inline).
+
+    Returns
+    -------
+    ArrayMetadataV2 or ArrayMetadataV3
+        The parsed metadata.
 
     Raises
     ------
@@ -59,5 +73,5 @@ def parse_array_metadata(data: Mapping[str, Any]) -> ArrayMetadataV2 | ArrayMeta
     if fmt == 3 and not isinstance(fmt, bool):
         return ArrayMetadataV3.from_dict(data)
     if fmt == 2 and not isinstance(fmt, bool):
-        return ArrayMetadataV2.from_dict(data)
+        return ArrayMetadataV2.from_dict(data, attributes)
     raise MetadataError(f"invalid array metadata: 'zarr_format' must be 2 or 3 (got {fmt!r})")
