@@ -160,7 +160,7 @@ class ArrayMetadataV2:
             filters=filters,
             compressor=_parse_compressor(data["compressor"]),
             dimension_separator=data.get("dimension_separator", "."),
-            attributes=check_json_object(".zattrs", dict(attributes or {})),
+            attributes=check_json_object(".zattrs", {} if attributes is None else attributes),
         )
 
     @classmethod
