@@ -183,3 +183,18 @@ def test_struct_form_of_zarr_32_is_read() -> None:
 
 def test_registry_order_matches_zarr() -> None:
     assert list(zd.data_type_registry.contents) == list(zarr_dtype.data_type_registry.contents)
+
+
+def test_public_names_match_zarr_dtype() -> None:
+    theirs = set(zarr_zd.__all__)
+    ours = set(zd.__all__)
+    assert theirs <= ours, sorted(theirs - ours)
+    for name in theirs:
+        assert hasattr(zd, name)
+
+
+def test_json_typeddicts_describe_the_json() -> None:
+    doc = zd.DateTime64(unit="s", scale_factor=10).to_json(3)
+    assert set(doc) == set(zd.DateTime64JSON_V3.__annotations__)
+    assert set(doc["configuration"]) == set(zd.TimeConfig.__annotations__)
+    assert set(zd.Int8().to_json(2)) == set(zd.DTypeConfig_V2.__annotations__)

@@ -29,6 +29,7 @@ __all__ = [
     "get_data_type_from_json",
     "get_data_type_from_native_dtype",
     "parse_dtype",
+    "parse_data_type",
 ]
 
 ENTRY_POINT_GROUP = "zcodecs.data_type"
@@ -278,3 +279,7 @@ def parse_dtype(spec: object, *, zarr_format: ZarrFormat) -> ZDType[Any, Any]:
         except DataTypeValidationError:
             pass
     return get_data_type_from_native_dtype(spec)
+
+
+parse_data_type = parse_dtype
+"""Alias of :func:`parse_dtype` (zarr-python exports both names)."""

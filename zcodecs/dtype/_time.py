@@ -38,7 +38,7 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True, kw_only=True)
-class TimeConfig:
+class TimeParams:
     """Mixin holding the time unit.
 
     Attributes
@@ -64,10 +64,10 @@ class TimeConfig:
             )
         if self.unit == "generic" and sf != 1:
             raise DataTypeValidationError("the 'generic' unit takes no scale_factor other than 1")
-        _chain_post_init(TimeConfig, self)
+        _chain_post_init(TimeParams, self)
 
 
-class TimeDTypeBase(ZDType[Any, Any], TimeConfig, HasEndianness, HasItemSize):
+class TimeDTypeBase(ZDType[Any, Any], TimeParams, HasEndianness, HasItemSize):
     """Shared behaviour of :class:`DateTime64` and :class:`TimeDelta64`."""
 
     _numpy_char: ClassVar[str]  # "M" or "m"
