@@ -176,3 +176,11 @@ def test_parse_dtype_same_as_zarr() -> None:
         theirs = zarr_dtype.parse_dtype(spec, zarr_format=fmt)
         assert ours.to_json(fmt) == theirs.to_json(zarr_format=fmt)
         assert ours.to_native_dtype() == theirs.to_native_dtype()
+
+
+def test_check_json_helpers() -> None:
+    assert zd.Int32._check_json_v3("int32") and not zd.Int32._check_json_v3("int8")
+    assert zd.Int32._check_json_v2({"name": ">i4", "object_codec_id": None})
+    assert not zd.Int32._check_json_v2({"name": ">i4", "object_codec_id": "vlen-utf8"})
+    assert zd.Structured._check_json_v3({"name": "struct", "configuration": {"fields": [
+        {"name": "a", "data_type": "int8"}]}})

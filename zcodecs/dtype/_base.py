@@ -180,6 +180,24 @@ class ZDType(ABC, Generic[TDType_co, TScalar_co]):
     def _from_json_v3(cls, data: JSON) -> ZDType[Any, Any]: ...
 
     @classmethod
+    def _check_json_v2(cls, data: JSON) -> bool:
+        """Return True if ``data`` is Zarr v2 JSON for this data type."""
+        try:
+            cls._from_json_v2(data)
+        except DataTypeValidationError:
+            return False
+        return True
+
+    @classmethod
+    def _check_json_v3(cls, data: JSON) -> bool:
+        """Return True if ``data`` is Zarr v3 JSON for this data type."""
+        try:
+            cls._from_json_v3(data)
+        except DataTypeValidationError:
+            return False
+        return True
+
+    @classmethod
     def from_json(cls, data: JSON, *, zarr_format: ZarrFormat) -> Any:
         """Create an instance from its JSON form.
 

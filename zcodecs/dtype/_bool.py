@@ -25,7 +25,7 @@ class Bool(SimpleType):
 
     _zarr_v3_name: ClassVar[str] = "bool"
     _numpy_code: ClassVar[str] = "b1"
-    dtype_cls: ClassVar[type] = np.dtypes.BoolDType
+    dtype_cls: ClassVar[type] = type(np.dtype("?"))
 
     def _check_scalar(self, data: object) -> bool:
         if isinstance(data, bool | np.bool_):

@@ -48,7 +48,7 @@ class NullTerminatedBytes(ZDType[Any, np.bytes_], HasLength, HasItemSize):
     """
 
     _zarr_v3_name: ClassVar[str] = "null_terminated_bytes"
-    dtype_cls: ClassVar[type] = np.dtypes.BytesDType
+    dtype_cls: ClassVar[type] = type(np.dtype("S1"))
 
     @classmethod
     def _check_native_dtype(cls, dtype: object) -> bool:
@@ -150,7 +150,7 @@ class RawBytes(ZDType[Any, np.void], HasLength, HasItemSize):
     """
 
     _zarr_v3_name: ClassVar[str] = "raw_bytes"
-    dtype_cls: ClassVar[type] = np.dtypes.VoidDType
+    dtype_cls: ClassVar[type] = type(np.dtype("V1"))
 
     @classmethod
     def _check_native_dtype(cls, dtype: object) -> bool:
@@ -255,7 +255,7 @@ class VariableLengthBytes(ZDType[Any, bytes], HasObjectCodec):
     _zarr_v3_name: ClassVar[str] = "variable_length_bytes"
     _zarr_v3_aliases: ClassVar[tuple[str, ...]] = ("bytes",)
     object_codec_id: ClassVar[str] = "vlen-bytes"
-    dtype_cls: ClassVar[type] = np.dtypes.ObjectDType
+    dtype_cls: ClassVar[type] = type(np.dtype("O"))
 
     @classmethod
     def from_native_dtype(cls, dtype: object) -> VariableLengthBytes:

@@ -82,7 +82,7 @@ class Complex64(BaseComplex):
 
     _zarr_v3_name: ClassVar[str] = "complex64"
     _numpy_code: ClassVar[str] = "c8"
-    dtype_cls: ClassVar[type] = np.dtypes.Complex64DType
+    dtype_cls: ClassVar[type] = type(np.dtype("c8"))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -91,4 +91,4 @@ class Complex128(BaseComplex):
 
     _zarr_v3_name: ClassVar[str] = "complex128"
     _numpy_code: ClassVar[str] = "c16"
-    dtype_cls: ClassVar[type] = np.dtypes.Complex128DType
+    dtype_cls: ClassVar[type] = type(np.dtype("c16"))

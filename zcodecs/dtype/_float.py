@@ -81,7 +81,7 @@ class Float16(BaseFloat):
 
     _zarr_v3_name: ClassVar[str] = "float16"
     _numpy_code: ClassVar[str] = "f2"
-    dtype_cls: ClassVar[type] = np.dtypes.Float16DType
+    dtype_cls: ClassVar[type] = type(np.dtype("f2"))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -90,7 +90,7 @@ class Float32(BaseFloat):
 
     _zarr_v3_name: ClassVar[str] = "float32"
     _numpy_code: ClassVar[str] = "f4"
-    dtype_cls: ClassVar[type] = np.dtypes.Float32DType
+    dtype_cls: ClassVar[type] = type(np.dtype("f4"))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -99,4 +99,4 @@ class Float64(BaseFloat):
 
     _zarr_v3_name: ClassVar[str] = "float64"
     _numpy_code: ClassVar[str] = "f8"
-    dtype_cls: ClassVar[type] = np.dtypes.Float64DType
+    dtype_cls: ClassVar[type] = type(np.dtype("f8"))

@@ -81,7 +81,7 @@ class Int8(BaseInt):
 
     _zarr_v3_name: ClassVar[str] = "int8"
     _numpy_code: ClassVar[str] = "i1"
-    dtype_cls: ClassVar[type] = np.dtypes.Int8DType
+    dtype_cls: ClassVar[type] = type(np.dtype("i1"))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -90,7 +90,7 @@ class Int16(BaseInt, HasEndianness):
 
     _zarr_v3_name: ClassVar[str] = "int16"
     _numpy_code: ClassVar[str] = "i2"
-    dtype_cls: ClassVar[type] = np.dtypes.Int16DType
+    dtype_cls: ClassVar[type] = type(np.dtype("i2"))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -99,7 +99,7 @@ class Int32(BaseInt, HasEndianness):
 
     _zarr_v3_name: ClassVar[str] = "int32"
     _numpy_code: ClassVar[str] = "i4"
-    dtype_cls: ClassVar[type] = np.dtypes.Int32DType
+    dtype_cls: ClassVar[type] = type(np.dtype("i4"))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -108,7 +108,7 @@ class Int64(BaseInt, HasEndianness):
 
     _zarr_v3_name: ClassVar[str] = "int64"
     _numpy_code: ClassVar[str] = "i8"
-    dtype_cls: ClassVar[type] = np.dtypes.Int64DType
+    dtype_cls: ClassVar[type] = type(np.dtype("i8"))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -117,7 +117,7 @@ class UInt8(BaseInt):
 
     _zarr_v3_name: ClassVar[str] = "uint8"
     _numpy_code: ClassVar[str] = "u1"
-    dtype_cls: ClassVar[type] = np.dtypes.UInt8DType
+    dtype_cls: ClassVar[type] = type(np.dtype("u1"))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -126,7 +126,7 @@ class UInt16(BaseInt, HasEndianness):
 
     _zarr_v3_name: ClassVar[str] = "uint16"
     _numpy_code: ClassVar[str] = "u2"
-    dtype_cls: ClassVar[type] = np.dtypes.UInt16DType
+    dtype_cls: ClassVar[type] = type(np.dtype("u2"))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -135,7 +135,7 @@ class UInt32(BaseInt, HasEndianness):
 
     _zarr_v3_name: ClassVar[str] = "uint32"
     _numpy_code: ClassVar[str] = "u4"
-    dtype_cls: ClassVar[type] = np.dtypes.UInt32DType
+    dtype_cls: ClassVar[type] = type(np.dtype("u4"))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -144,4 +144,4 @@ class UInt64(BaseInt, HasEndianness):
 
     _zarr_v3_name: ClassVar[str] = "uint64"
     _numpy_code: ClassVar[str] = "u8"
-    dtype_cls: ClassVar[type] = np.dtypes.UInt64DType
+    dtype_cls: ClassVar[type] = type(np.dtype("u8"))

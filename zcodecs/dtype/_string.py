@@ -25,7 +25,8 @@ from zcodecs.dtype._length import length_bytes_from_config, length_from_v2_name
 
 __all__ = ["FixedLengthUTF32", "VariableLengthUTF8"]
 
-_STRING_DTYPE: type | None = getattr(np.dtypes, "StringDType", None)
+# numpy >= 2 has a variable-length string dtype; older numpy stores str in object arrays.
+_STRING_DTYPE: type | None = getattr(getattr(np, "dtypes", None), "StringDType", None)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -44,7 +45,7 @@ class FixedLengthUTF32(ZDType[Any, np.str_], HasEndianness, HasLength, HasItemSi
     """
 
     _zarr_v3_name: ClassVar[str] = "fixed_length_utf32"
-    dtype_cls: ClassVar[type] = np.dtypes.StrDType
+    dtype_cls: ClassVar[type] = type(np.dtype("U1"))
     code_point_bytes: ClassVar[int] = 4
 
     @classmethod
@@ -147,13 +148,13 @@ class VariableLengthUTF8(ZDType[Any, str], HasObjectCodec):
 
     _zarr_v3_name: ClassVar[str] = "string"
     object_codec_id: ClassVar[str] = "vlen-utf8"
-    dtype_cls: ClassVar[type] = _STRING_DTYPE or np.dtypes.ObjectDType
+    dtype_cls: ClassVar[type] = _STRING_DTYPE or type(np.dtype("O"))
 
     @classmethod
     def _check_native_dtype(cls, dtype: object) -> bool:
         # object arrays can hold str too, so an object dtype matches (and is
         # then ambiguous with VariableLengthBytes in the registry).
-        return type(dtype) is cls.dtype_cls or type(dtype) is np.dtypes.ObjectDType
+        return type(dtype) is cls.dtype_cls or type(dtype) is type(np.dtype("O"))
 
     @classmethod
     def from_native_dtype(cls, dtype: object) -> VariableLengthUTF8:

@@ -63,7 +63,7 @@ class Structured(ZDType[Any, np.void], HasItemSize):
 
     _zarr_v3_name: ClassVar[str] = "structured"
     _zarr_v3_aliases: ClassVar[tuple[str, ...]] = ("struct",)
-    dtype_cls: ClassVar[type] = np.dtypes.VoidDType
+    dtype_cls: ClassVar[type] = type(np.dtype("V1"))
 
     fields: tuple[Field, ...]
 

@@ -224,7 +224,7 @@ class DateTime64(TimeDTypeBase):
     _zarr_v3_name: ClassVar[str] = "numpy.datetime64"
     _numpy_char: ClassVar[str] = "M"
     _scalar_types: ClassVar[tuple[type, ...]] = (np.datetime64, _dt.datetime, _dt.date)
-    dtype_cls: ClassVar[type] = np.dtypes.DateTime64DType
+    dtype_cls: ClassVar[type] = type(np.dtype("M8"))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -236,4 +236,4 @@ class TimeDelta64(TimeDTypeBase):
     _zarr_v3_name: ClassVar[str] = "numpy.timedelta64"
     _numpy_char: ClassVar[str] = "m"
     _scalar_types: ClassVar[tuple[type, ...]] = (np.timedelta64, _dt.timedelta)
-    dtype_cls: ClassVar[type] = np.dtypes.TimeDelta64DType
+    dtype_cls: ClassVar[type] = type(np.dtype("m8"))
