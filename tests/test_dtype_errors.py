@@ -250,3 +250,9 @@ def test_bad_json_scalars(dtype: zd.ZDType, doc: object, err: type, fmt: int) ->
         dtype.from_json_scalar(doc, zarr_format=fmt)
     assert isinstance(info.value, ZcodecsError)
     assert repr(dtype).split("(")[0] in str(info.value)
+
+
+def test_numpy_integer_length_becomes_int() -> None:
+    dtype = zd.RawBytes(length=np.int64(4))
+    assert type(dtype.length) is int and dtype == zd.RawBytes(length=4)
+    assert dtype.to_json(3)["configuration"]["length_bytes"] == 4

@@ -334,3 +334,15 @@ def test_codec_entry_point_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
         assert reg.get("plug") is _Codec
     with pytest.raises(UnknownCodecError):
         reg.get("bad")
+
+
+def test_v2_legacy_zero_fill_for_strings() -> None:
+    # zarr-python 2 wrote fill_value 0 for string arrays; zarr-python 3.1 reads "0".
+    zarr_dtype = pytest.importorskip("zarr.dtype")
+    meta = zm.ArrayMetadataV2.from_dict(
+        _with(V2, dtype="|O", fill_value=0, filters=[{"id": "vlen-utf8"}])
+    )
+    assert meta.fill_value == zarr_dtype.VariableLengthUTF8().from_json_scalar(0, zarr_format=2)
+    assert meta.to_dict()["fill_value"] == "0"
+    with pytest.raises(TypeError):
+        zd.VariableLengthUTF8().from_json_scalar(0, zarr_format=3)

@@ -374,6 +374,8 @@ class HasLength:
             raise TypeError(f"length must be an int, got {self.length!r}")
         if self.length < 1:
             raise ValueError(f"length must be at least 1, got {self.length}")
+        # A numpy integer would leak into to_json and break json.dumps.
+        object.__setattr__(self, "length", int(self.length))
         _chain_post_init(HasLength, self)
 
 

@@ -22,6 +22,7 @@ from zcodecs.dtype._base import (
     unpack_v3,
 )
 from zcodecs.dtype._length import length_bytes_from_config, length_from_v2_name
+from zcodecs.dtype._scalar_json import is_json_int
 
 __all__ = ["FixedLengthUTF32", "VariableLengthUTF8"]
 
@@ -215,12 +216,17 @@ class VariableLengthUTF8(ZDType[Any, str], HasObjectCodec):
     def from_json_scalar(self, data: JSON, *, zarr_format: ZarrFormat) -> str:
         """Read a JSON string.
 
+        In Zarr v2 a JSON number is read as its text: zarr-python 2 wrote the
+        default fill value ``0`` for string arrays, and zarr-python 3.1 reads it
+        as ``"0"`` too.
+
         Raises
         ------
         TypeError
-            If ``data`` is not a string.
+            If ``data`` is not a string (or, in v2, a number).
         """
-        check_zarr_format(zarr_format)
+        if check_zarr_format(zarr_format) == 2 and is_json_int(data):
+            return str(data)
         return self.cast_scalar(data)
 
     def to_json_scalar(self, data: object, *, zarr_format: ZarrFormat) -> JSON:
