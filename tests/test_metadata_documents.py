@@ -346,3 +346,42 @@ def test_v2_legacy_zero_fill_for_strings() -> None:
     assert meta.to_dict()["fill_value"] == "0"
     with pytest.raises(TypeError):
         zd.VariableLengthUTF8().from_json_scalar(0, zarr_format=3)
+
+
+def test_array_spec_prototype_and_dtype_replace() -> None:
+    import dataclasses
+
+    marker = object()
+    spec = zm.ArraySpec((2,), zd.Int16(), 0, zm.ArrayConfig(), marker)
+    assert spec.prototype is marker
+    # Codecs swap byte order with dataclasses.replace, as zarr-python's bytes codec does.
+    big = dataclasses.replace(spec.dtype, endianness="big")
+    assert big == zd.Int16(endianness="big") and big.to_native_dtype().str == ">i2"
+    with pytest.raises(ValueError):
+        dataclasses.replace(spec.dtype, endianness="middle")
+
+
+@pytest.mark.parametrize(
+    "dtype, doc, fmt",
+    [
+        (zd.Int8(), None, 3),
+        (zd.Int8(), "x", 2),
+        (zd.Int8(), 1000, 3),
+        (zd.Float32(), [1], 3),
+        (zd.RawBytes(length=2), "AA==", 2),
+        (zd.DateTime64(unit="s"), "later", 3),
+    ],
+)
+def test_fill_value_from_json_errors(dtype: zd.ZDType, doc: Any, fmt: int) -> None:
+    with pytest.raises(MetadataError, match="fill_value"):
+        zm.fill_value_from_json(dtype, doc, zarr_format=fmt)
+
+
+def test_fill_value_json_helpers() -> None:
+    assert zm.fill_value_from_json(zd.Int8(), None, zarr_format=2) is None
+    assert zm.fill_value_to_json(zd.Int8(), None, zarr_format=2) is None
+    assert zm.fill_value_to_json(zd.Float16(), float("-inf"), zarr_format=3) == "-Infinity"
+    with pytest.raises(MetadataError, match="fill_value"):
+        zm.fill_value_to_json(zd.Int8(), None, zarr_format=3)
+    with pytest.raises(MetadataError, match="fill_value"):
+        zm.fill_value_to_json(zd.Int8(), 1000, zarr_format=2)

@@ -49,12 +49,16 @@ class ArraySpec:
         The fill value, cast to the data type's scalar type on construction.
     config : ArrayConfig
         Runtime settings (memory order, write_empty_chunks).
+    prototype : object, optional
+        Opaque buffer factory carried along for callers that have one (zarr-python
+        passes its ``BufferPrototype``); zcodecs itself does not look at it.
     """
 
     shape: tuple[int, ...]
     dtype: ZDType[Any, Any]
     fill_value: Any
     config: ArrayConfig = ArrayConfig()
+    prototype: Any = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shape", check_int_list("shape", self.shape, minimum=0))
