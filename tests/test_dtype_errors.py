@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -256,3 +258,20 @@ def test_numpy_integer_length_becomes_int() -> None:
     dtype = zd.RawBytes(length=np.int64(4))
     assert type(dtype.length) is int and dtype == zd.RawBytes(length=4)
     assert dtype.to_json(3)["configuration"]["length_bytes"] == 4
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: zd.Float64().from_json_scalar(10**400, zarr_format=3),
+        lambda: zd.Float32().cast_scalar(10**400),
+        lambda: zd.Complex64().cast_scalar(10**400),
+        lambda: zd.Complex64().cast_scalar(complex(1e300, 0)),
+        lambda: zd.Complex128().from_json_scalar([10**400, 0], zarr_format=2),
+        lambda: zd.Float16().cast_scalar(np.float64(1e300)),
+    ],
+)
+def test_float_overflow_is_a_value_error_with_short_message(call: Any) -> None:
+    with pytest.raises(ScalarValueError, match="overflows") as info:
+        call()
+    assert len(str(info.value)) < 300

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -40,6 +41,15 @@ _BYTEORDER_TO_ENDIANNESS: dict[str, EndiannessStr] = {
     ">": "big",
     "=": "little" if sys.byteorder == "little" else "big",
 }
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 80
+
+
+def short_repr(value: object) -> str:
+    """``repr`` shortened for error messages (a hostile fill value can be huge)."""
+    return _SHORT.repr(value)
 
 
 def check_zarr_format(zarr_format: object) -> ZarrFormat:
@@ -317,12 +327,12 @@ class ZDType(ABC, Generic[TDType_co, TScalar_co]):
     # data type and the offending value.
     def _scalar_type_error(self, data: object, expected: str) -> ScalarTypeError:
         return ScalarTypeError(
-            f"{self!r} cannot hold a value of type {type(data).__name__} ({data!r}); "
+            f"{self!r} cannot hold a value of type {type(data).__name__} ({short_repr(data)}); "
             f"expected {expected}"
         )
 
     def _scalar_value_error(self, data: object, why: str) -> ScalarValueError:
-        return ScalarValueError(f"{self!r} cannot hold {data!r}: {why}")
+        return ScalarValueError(f"{self!r} cannot hold {short_repr(data)}: {why}")
 
     @classmethod
     def _json_mismatch(cls, data: object, zarr_format: int, expected: str) -> NoReturn:

@@ -41,8 +41,14 @@ class BaseComplex(SimpleType, HasEndianness):
             raise self._scalar_type_error(data, "a complex or real number")
         if isinstance(data, np.complexfloating) and data.dtype.itemsize == self.item_size:
             return np.asarray(data).astype(self.to_native_dtype())[()]
-        with np.errstate(over="ignore"):
-            return self.to_native_dtype().type(data)
+        try:
+            with np.errstate(over="ignore"):
+                out = self.to_native_dtype().type(data)
+        except OverflowError:  # a Python int beyond every float's range
+            raise self._scalar_value_error(data, "overflows every float type") from None
+        if np.isinf(out) and not np.isinf(complex(data)):  # type: ignore[call-overload]
+            raise self._scalar_value_error(data, f"overflows {self.to_native_dtype().name}")
+        return out
 
     def default_scalar(self) -> Any:
         """Return ``0j``."""

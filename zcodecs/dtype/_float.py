@@ -47,8 +47,11 @@ class BaseFloat(SimpleType, HasEndianness):
             # A same-width cast is a bit copy; going through a Python float would
             # quieten a signalling NaN on some platforms.
             return np.asarray(data).astype(self.to_native_dtype())[()]
-        with np.errstate(over="ignore"):
-            out = scalar_type(data)
+        try:
+            with np.errstate(over="ignore"):
+                out = scalar_type(data)
+        except OverflowError:  # a Python int beyond every float's range
+            raise self._scalar_value_error(data, "overflows every float type") from None
         if math.isinf(float(out)) and not math.isinf(float(data)):  # type: ignore[arg-type]
             raise self._scalar_value_error(data, f"overflows {self.to_native_dtype().name}")
         return out

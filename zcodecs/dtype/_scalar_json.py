@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from zcodecs.dtype._base import short_repr
 from zcodecs.errors import ScalarTypeError, ScalarValueError
 
 __all__ = [
@@ -78,7 +79,7 @@ def float_from_json(
     """
     if isinstance(data, bool) or not isinstance(data, int | float | str):
         raise ScalarTypeError(
-            f"{what}: invalid JSON float {data!r} ({type(data).__name__}); expected a "
+            f"{what}: invalid JSON float {short_repr(data)} ({type(data).__name__}); expected a "
             'number, "NaN", "Infinity", "-Infinity" or a "0x" hex bit pattern'
         )
     if isinstance(data, str):
@@ -94,13 +95,17 @@ def float_from_json(
                 out: Any = np.asarray(bits, dtype=_UINT_OF_SIZE[size]).view(ftype)[()]
                 return out
         raise ScalarValueError(
-            f"{what}: invalid JSON float string {data!r}; expected "
+            f"{what}: invalid JSON float string {short_repr(data)}; expected "
             f'"NaN", "Infinity", "-Infinity" or "0x" and {2 * size} hex digits'
         )
-    with np.errstate(over="ignore"):
-        out = ftype(data)
+    overflow = f"{what}: {short_repr(data)} overflows {np.dtype(ftype).name}"
+    try:
+        with np.errstate(over="ignore"):
+            out = ftype(data)
+    except OverflowError:  # a JSON integer beyond every float's range
+        raise ScalarValueError(overflow) from None
     if math.isinf(float(out)) and not math.isinf(float(data)):
-        raise ScalarValueError(f"{what}: {data!r} overflows {np.dtype(ftype).name}")
+        raise ScalarValueError(overflow)
     return out
 
 
@@ -130,9 +135,9 @@ def b64_decode(data: object, *, what: str) -> bytes:
     """
     if not isinstance(data, str):
         raise ScalarTypeError(
-            f"{what}: expected a base64 string, got {type(data).__name__} {data!r}"
+            f"{what}: expected a base64 string, got {type(data).__name__} {short_repr(data)}"
         )
     try:
         return base64.b64decode(data.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError) as e:
-        raise ScalarValueError(f"{what}: {data!r} is not valid base64 ({e})") from None
+        raise ScalarValueError(f"{what}: {short_repr(data)} is not valid base64 ({e})") from None
