@@ -275,3 +275,24 @@ def test_float_overflow_is_a_value_error_with_short_message(call: Any) -> None:
     with pytest.raises(ScalarValueError, match="overflows") as info:
         call()
     assert len(str(info.value)) < 300
+
+
+def test_hostile_nesting_depth() -> None:
+    v3: Any = "int8"
+    v2: Any = "|i1"
+    for _ in range(2000):
+        v3 = {"name": "structured", "configuration": {"fields": [["a", v3]]}}
+        v2 = [["a", v2]]
+    with pytest.raises(DataTypeValidationError):
+        zd.get_data_type_from_json(v3, zarr_format=3)
+    with pytest.raises(DataTypeValidationError):
+        zd.get_data_type_from_json({"name": v2, "object_codec_id": None}, zarr_format=2)
+
+
+def test_reasonable_nesting_is_fine() -> None:
+    v3: Any = "int8"
+    for _ in range(10):
+        v3 = {"name": "structured", "configuration": {"fields": [["a", v3]]}}
+    dtype = zd.get_data_type_from_json(v3, zarr_format=3)
+    assert dtype.to_json(3) == v3
+    assert zd.get_data_type_from_json(dtype.to_json(2), zarr_format=2) == dtype

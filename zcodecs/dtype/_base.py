@@ -104,16 +104,18 @@ def unpack_v3(data: object) -> tuple[str, Mapping[str, object] | None]:
         if extra or not isinstance(name, str):
             raise DataTypeValidationError(
                 "a Zarr v3 data type must be a string or an object with a string 'name' "
-                f"and an optional 'configuration', got {data!r}"
+                f"and an optional 'configuration', got {short_repr(data)}"
             )
         config = data.get("configuration")
         if config is not None and not isinstance(config, Mapping):
             raise DataTypeValidationError(
-                f"the configuration of data type {name!r} must be an object, got {config!r}"
+                f"the configuration of data type {name!r} must be an object, "
+                f"got {short_repr(config)}"
             )
         return name, config
     raise DataTypeValidationError(
-        f"a Zarr v3 data type must be a string or an object, got {type(data).__name__}: {data!r}"
+        "a Zarr v3 data type must be a string or an object, "
+        f"got {type(data).__name__}: {short_repr(data)}"
     )
 
 
@@ -337,7 +339,8 @@ class ZDType(ABC, Generic[TDType_co, TScalar_co]):
     @classmethod
     def _json_mismatch(cls, data: object, zarr_format: int, expected: str) -> NoReturn:
         raise DataTypeValidationError(
-            f"Invalid Zarr v{zarr_format} JSON for {cls.__name__}: {data!r}; expected {expected}"
+            f"Invalid Zarr v{zarr_format} JSON for {cls.__name__}: {short_repr(data)}; "
+            f"expected {expected}"
         )
 
 

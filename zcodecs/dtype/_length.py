@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from zcodecs.dtype._base import short_repr
 from zcodecs.errors import DataTypeValidationError
 
 __all__ = ["length_from_v2_name", "length_bytes_from_config"]
@@ -41,7 +42,7 @@ def length_bytes_from_config(
     if config is None or set(config) != {"length_bytes"}:
         raise DataTypeValidationError(
             f"data type {type_name!r} needs a configuration with exactly the key "
-            f"'length_bytes', got {config!r}"
+            f"'length_bytes', got {short_repr(config)}"
         )
     n = config["length_bytes"]
     if isinstance(n, bool) or not isinstance(n, int):

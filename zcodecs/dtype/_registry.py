@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from zcodecs.dtype._base import JSON, ZarrFormat, ZDType, check_zarr_format
+from zcodecs.dtype._base import JSON, ZarrFormat, ZDType, check_zarr_format, short_repr
 from zcodecs.dtype._bool import Bool
 from zcodecs.dtype._bytes import NullTerminatedBytes, RawBytes, VariableLengthBytes
 from zcodecs.dtype._complex import Complex64, Complex128
@@ -181,7 +181,7 @@ class DataTypeRegistry:
             except DataTypeValidationError:
                 continue
         raise DataTypeValidationError(
-            f"no Zarr data type matches the Zarr v{zarr_format} JSON {data!r}"
+            f"no Zarr data type matches the Zarr v{zarr_format} JSON {short_repr(data)}"
         )
 
 

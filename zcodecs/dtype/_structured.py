@@ -21,6 +21,7 @@ from zcodecs.dtype._base import (
     ZarrFormat,
     ZDType,
     check_zarr_format,
+    short_repr,
     unpack_v2,
     unpack_v3,
 )
@@ -30,6 +31,25 @@ from zcodecs.errors import DataTypeValidationError, ScalarTypeError, ScalarValue
 __all__ = ["Structured"]
 
 Field = tuple[str, ZDType[Any, Any]] | tuple[str, ZDType[Any, Any], tuple[int, ...]]
+
+
+# Records nest through recursive parsing; a hostile document nested thousands of
+# levels deep must fail with a validation error, not exhaust the Python stack.
+MAX_JSON_DEPTH = 64
+
+
+def _check_depth(data: object) -> None:
+    stack = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise DataTypeValidationError(
+                f"structured data type JSON is nested more than {MAX_JSON_DEPTH} levels deep"
+            )
+        if isinstance(node, Mapping):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend((v, depth + 1) for v in node)
 
 
 def _item(arr: np.ndarray[Any, Any]) -> Any:
@@ -159,6 +179,7 @@ class Structured(ZDType[Any, np.void], HasItemSize):
         from zcodecs.dtype._registry import get_data_type_from_json
 
         name, codec_id = unpack_v2(data)
+        _check_depth(name)
         if codec_id is not None or not isinstance(name, list) or not name:
             cls._json_mismatch(data, 2, "a non-empty list of [name, dtype(, shape)] fields")
         fields: list[Field] = []
@@ -169,7 +190,7 @@ class Structured(ZDType[Any, np.void], HasItemSize):
                 or not isinstance(entry[0], str)
             ):
                 raise DataTypeValidationError(
-                    f"invalid Zarr v2 structured field {entry!r}; expected [name, dtype] "
+                    f"invalid Zarr v2 structured field {short_repr(entry)}; expected [name, dtype] "
                     "or [name, dtype, shape]"
                 )
             ftype = get_data_type_from_json(
@@ -193,10 +214,11 @@ class Structured(ZDType[Any, np.void], HasItemSize):
         name, config = unpack_v3(data)
         if name not in (cls._zarr_v3_name, *cls._zarr_v3_aliases):
             cls._json_mismatch(data, 3, "name 'structured' or 'struct'")
+        _check_depth(config)
         if config is None or set(config) != {"fields"} or not isinstance(config["fields"], list):
             raise DataTypeValidationError(
                 f"data type {name!r} needs a configuration with exactly the key 'fields' "
-                f"holding a list, got {config!r}"
+                f"holding a list, got {short_repr(config)}"
             )
         fields: list[Field] = []
         for entry in config["fields"]:
@@ -208,8 +230,8 @@ class Structured(ZDType[Any, np.void], HasItemSize):
                 fname, fjson = entry
             else:
                 raise DataTypeValidationError(
-                    f"invalid Zarr v3 structured field {entry!r}; expected [name, data_type] "
-                    'or {"name": ..., "data_type": ...}'
+                    f"invalid Zarr v3 structured field {short_repr(entry)}; expected "
+                    '[name, data_type] or {"name": ..., "data_type": ...}'
                 )
             if not isinstance(fname, str):
                 raise DataTypeValidationError(f"field names must be strings, got {fname!r}")

@@ -23,6 +23,7 @@ from zcodecs.dtype._base import (
     byteorder_char,
     check_zarr_format,
     endianness_of,
+    short_repr,
     unpack_v2,
     unpack_v3,
 )
@@ -123,7 +124,7 @@ class TimeDTypeBase(ZDType[Any, Any], TimeParams, HasEndianness, HasItemSize):
         if config is None or set(config) != {"unit", "scale_factor"}:
             raise DataTypeValidationError(
                 f"data type {name!r} needs a configuration with exactly the keys 'unit' "
-                f"and 'scale_factor', got {config!r}"
+                f"and 'scale_factor', got {short_repr(config)}"
             )
         return cls(unit=config["unit"], scale_factor=config["scale_factor"])  # type: ignore[arg-type]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from zcodecs.dtype._base import short_repr
 from zcodecs.errors import MetadataError, UnknownCodecError
 from zcodecs.metadata._array_spec import ArrayConfig, ArraySpec
 from zcodecs.metadata._chunk_key import ChunkKeyEncoding
@@ -68,7 +69,7 @@ def parse_array_metadata(
         If ``zarr_format`` is missing or not 2 or 3, or the document is invalid.
     """
     if not isinstance(data, Mapping):
-        raise MetadataError(f"array metadata must be a JSON object, got {data!r}")
+        raise MetadataError(f"array metadata must be a JSON object, got {short_repr(data)}")
     fmt = data.get("zarr_format")
     if fmt == 3 and not isinstance(fmt, bool):
         return ArrayMetadataV3.from_dict(data)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
+from zcodecs.dtype._base import short_repr
 from zcodecs.errors import MetadataError, UnknownCodecError
 
 __all__ = [
@@ -156,10 +157,11 @@ def codec_name(entry: Any, *, zarr_format: int, key: str) -> str:
                 return name
         raise MetadataError(
             f"invalid array metadata: {key!r} entries must be codec names or objects with a "
-            f"string 'name' and an optional object 'configuration' (got {entry!r})"
+            f"string 'name' and an optional object 'configuration' (got {short_repr(entry)})"
         )
     if isinstance(entry, Mapping) and isinstance(entry.get("id"), str) and entry["id"]:
         return str(entry["id"])
     raise MetadataError(
-        f"invalid array metadata: {key!r} must hold objects with a string 'id' (got {entry!r})"
+        f"invalid array metadata: {key!r} must hold objects with a string 'id' "
+        f"(got {short_repr(entry)})"
     )

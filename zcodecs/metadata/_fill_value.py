@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from zcodecs.dtype import ZDType
-from zcodecs.dtype._base import JSON, ZarrFormat
+from zcodecs.dtype._base import JSON, ZarrFormat, short_repr
 from zcodecs.errors import MetadataError
 
 __all__ = ["fill_value_from_json", "fill_value_to_json"]
@@ -43,7 +43,7 @@ def fill_value_from_json(dtype: ZDType[Any, Any], data: JSON, *, zarr_format: Za
     try:
         return dtype.from_json_scalar(data, zarr_format=zarr_format)
     except (TypeError, ValueError) as e:
-        raise MetadataError(f"invalid array metadata: 'fill_value' {data!r}: {e}") from e
+        raise MetadataError(f"invalid array metadata: 'fill_value' {short_repr(data)}: {e}") from e
 
 
 def fill_value_to_json(dtype: ZDType[Any, Any], value: Any, *, zarr_format: ZarrFormat) -> JSON:

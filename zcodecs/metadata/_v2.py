@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zcodecs.dtype import DataTypeValidationError, ZDType, get_data_type_from_json
-from zcodecs.dtype._base import JSON, HasObjectCodec
+from zcodecs.dtype._base import JSON, HasObjectCodec, short_repr
 from zcodecs.errors import MetadataError
 from zcodecs.metadata._array_spec import ArrayConfig, ArraySpec
 from zcodecs.metadata._codec_registry import codec_name
@@ -131,7 +131,7 @@ class ArrayMetadataV2:
             If a member is missing, malformed or unknown; the message names it.
         """
         if not isinstance(data, Mapping):
-            raise MetadataError(f"array metadata must be a JSON object, got {data!r}")
+            raise MetadataError(f"array metadata must be a JSON object, got {short_repr(data)}")
         for key in _REQUIRED:
             if key not in data:
                 bad_key(key, "is missing")

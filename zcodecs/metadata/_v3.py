@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zcodecs.dtype import DataTypeValidationError, ZDType, get_data_type_from_json
-from zcodecs.dtype._base import JSON
+from zcodecs.dtype._base import JSON, short_repr
 from zcodecs.errors import MetadataError
 from zcodecs.metadata._array_spec import ArrayConfig, ArraySpec
 from zcodecs.metadata._chunk_key import ChunkKeyEncoding
@@ -140,7 +140,7 @@ class ArrayMetadataV3:
             message names the member.
         """
         if not isinstance(data, Mapping):
-            raise MetadataError(f"array metadata must be a JSON object, got {data!r}")
+            raise MetadataError(f"array metadata must be a JSON object, got {short_repr(data)}")
         for key in _REQUIRED:
             if key not in data:
                 bad_key(key, "is missing")
