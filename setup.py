@@ -164,7 +164,10 @@ class BuildExt(build_ext):
                 obj = out_dir / lib.name / (src.name + ".o")
                 jobs.append((lib, src, obj))
         archive = out_dir / self.compiler.library_filename("zcodecs_vendored")
-        stale = [j for j in jobs if not j[2].exists() or j[2].stat().st_mtime < j[1].stat().st_mtime]
+        stale = [
+            j for j in jobs
+            if not j[2].exists() or j[2].stat().st_mtime < j[1].stat().st_mtime
+        ]
         if not stale and archive.exists():
             return
         if ".S" not in self.compiler.src_extensions:

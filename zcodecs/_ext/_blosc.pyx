@@ -52,7 +52,6 @@ from zcodecs._ext._zstd cimport (
 
 from zcodecs.errors import (
     DecodeError,
-    EncodeError,
     OutputSizeError,
     SizeLimitError,
     UnsupportedError,

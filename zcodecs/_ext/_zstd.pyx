@@ -5,7 +5,6 @@ import threading
 
 from cpython.object cimport PyObject
 from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
-from libc.stdint cimport uint8_t
 
 from zcodecs._ext._buffers cimport (
     PY_SSIZE_T_MAX,
