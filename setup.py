@@ -145,11 +145,11 @@ class BuildExt(build_ext):
     """Compile the vendored C libraries once into a hidden-visibility archive."""
 
     def build_extensions(self) -> None:
-        if not SYSTEM_LIBS:
+        if VENDORED_EXTS:
             archive_dir = Path(self.build_temp) / "vendored"
             self.build_vendored(archive_dir)
             for ext in self.extensions:
-                if getattr(ext, "_zc_vendored", False):
+                if ext.name in VENDORED_EXTS:
                     ext.library_dirs.insert(0, str(archive_dir))
                     ext.libraries[:0] = ["zcodecs_vendored"]
         for ext in self.extensions:
@@ -164,7 +164,10 @@ class BuildExt(build_ext):
                 obj = out_dir / lib.name / (src.name + ".o")
                 jobs.append((lib, src, obj))
         archive = out_dir / self.compiler.library_filename("zcodecs_vendored")
-        stale = [j for j in jobs if not j[2].exists() or j[2].stat().st_mtime < j[1].stat().st_mtime]
+        stale = [
+            j for j in jobs
+            if not j[2].exists() or j[2].stat().st_mtime < j[1].stat().st_mtime
+        ]
         if not stale and archive.exists():
             return
         if ".S" not in self.compiler.src_extensions:
@@ -208,6 +211,11 @@ def ext_compile_flags(name: str) -> list[str]:
     return flags
 
 
+# Extensions linked against the vendored archive (cythonize copies the
+# Extension objects, so membership is tracked by name).
+VENDORED_EXTS: set[str] = set()
+
+
 def make_extensions() -> list[Extension]:
     np_inc = numpy.get_include()
     zinc, zlibdirs, zlibs = zlib_config()
@@ -237,7 +245,8 @@ def make_extensions() -> list[Extension]:
             include_dirs=include_dirs, library_dirs=library_dirs,
             libraries=libraries, define_macros=macros,
         )
-        e._zc_vendored = vendored and not SYSTEM_LIBS  # type: ignore[attr-defined]
+        if vendored and not SYSTEM_LIBS:
+            VENDORED_EXTS.add(e.name)
         return e
 
     exts = [

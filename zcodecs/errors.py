@@ -21,6 +21,8 @@ __all__ = [
     "UnsupportedError",
     "BufferTypeError",
     "DataTypeValidationError",
+    "ScalarTypeError",
+    "ScalarValueError",
     "MetadataError",
     "UnknownCodecError",
 ]
@@ -68,6 +70,14 @@ class BufferTypeError(ZcodecsError, TypeError):
 
 class DataTypeValidationError(ZcodecsError, ValueError):
     """A data type or its JSON form is invalid."""
+
+
+class ScalarTypeError(ZcodecsError, TypeError):
+    """A scalar (e.g. a fill value) has a Python or JSON type its data type cannot hold."""
+
+
+class ScalarValueError(ZcodecsError, ValueError):
+    """A scalar has the right type but a value its data type cannot hold (range, length)."""
 
 
 class MetadataError(ZcodecsError, ValueError):

@@ -8,11 +8,30 @@ from cpython.buffer cimport (
 )
 
 
+from libc.string cimport memset
+
+
+cdef extern from "Python.h":
+    const Py_ssize_t PY_SSIZE_T_MAX
+
+
+cdef extern from *:
+    """
+    #define ZC_VIEW_HELD(view) ((view)->obj != NULL)
+    """
+    bint ZC_VIEW_HELD(Py_buffer* view) nogil
+
+
+cdef inline void init_view(Py_buffer* view) noexcept nogil:
+    """Mark a view as empty so release() is safe on every path."""
+    memset(view, 0, sizeof(Py_buffer))
+
+
 cdef inline int acquire_read(object obj, Py_buffer* view, str what) except -1:
     """Get a contiguous read-only view of ``obj`` (C or Fortran order, memory order)."""
     try:
         PyObject_GetBuffer(obj, view, PyBUF_ANY_CONTIGUOUS)
-    except BufferError as exc:
+    except (BufferError, ValueError) as exc:
         from zcodecs.errors import BufferTypeError
         raise BufferTypeError(
             f"{what}: expected a contiguous buffer (bytes, bytearray, memoryview or a "
@@ -31,7 +50,7 @@ cdef inline int acquire_write(object obj, Py_buffer* view, str what) except -1:
     """Get a contiguous writable view of ``obj``."""
     try:
         PyObject_GetBuffer(obj, view, PyBUF_ANY_CONTIGUOUS | PyBUF_WRITABLE)
-    except BufferError as exc:
+    except (BufferError, ValueError) as exc:
         from zcodecs.errors import BufferTypeError
         raise BufferTypeError(
             f"{what}: expected a writable contiguous buffer (bytearray, writable "
@@ -46,5 +65,5 @@ cdef inline int acquire_write(object obj, Py_buffer* view, str what) except -1:
 
 
 cdef inline void release(Py_buffer* view) noexcept:
-    if view.obj is not NULL:
+    if ZC_VIEW_HELD(view):
         PyBuffer_Release(view)

@@ -1,0 +1,30 @@
+"""Blosc1 chunk format: zcodecs' own encoder; c-blosc2 plus a Blosc1 decoder to decode."""
+
+from typing import Literal, TypeVar
+
+from typing_extensions import Buffer
+
+_Out = TypeVar("_Out", bound=Buffer)
+
+BLOSC2_VERSION: str
+LZ4_VERSION: str
+CNAMES: tuple[str, ...]
+SHUFFLES: tuple[str, ...]
+
+def blosc_compress(
+    data: Buffer,
+    *,
+    typesize: int,
+    cname: Literal["zstd", "lz4", "lz4hc", "blosclz", "zlib"] | str = "zstd",
+    clevel: int = 5,
+    shuffle: Literal["noshuffle", "shuffle", "bitshuffle", "auto"] | int = "shuffle",
+    blocksize: int = 0,
+) -> bytes:
+    """Compress into one Blosc1 frame readable by c-blosc 1.x and c-blosc2."""
+
+def blosc_decompress(data: Buffer, out: _Out | None = None, *,
+                     max_size: int | None = None) -> bytes | _Out:
+    """Decompress a Blosc1 or Blosc2 frame."""
+
+def blosc_cbuffer_sizes(data: Buffer) -> tuple[int, int, int]:
+    """Return (nbytes, cbytes, blocksize) from a frame header."""

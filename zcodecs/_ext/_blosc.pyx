@@ -1,0 +1,584 @@
+# cython: language_level=3
+"""Blosc1 chunk format: zcodecs' own encoder, c-blosc2 (plus a Blosc1 decoder) to decode.
+
+Zarr's ``blosc`` codec means the Blosc1 frame (16-byte header, version byte
+2).  c-blosc2 cannot write that format, so frames are assembled here: block
+table, split streams, byte/bit shuffle per block and the per-stream
+compressors of the vendored trees, following the rules c-blosc 1.x decoders
+apply (see DESIGN.md section 5).  c-blosc2 decodes Blosc1 and Blosc2 frames,
+except bit-shuffled Blosc1 frames whose size is not a multiple of the type
+size, which it gets wrong; those go through this module's own decoder.
+"""
+
+from cpython.object cimport PyObject
+from libc.limits cimport INT_MAX
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy, memset
+
+from zcodecs._ext._blosc_c cimport (
+    BLOSC2_VERSION_STRING,
+    LZ4_compress_fast,
+    LZ4_compress_HC,
+    LZ4_decompress_safe,
+    LZ4_versionString,
+    blosc2_bitshuffle,
+    blosc2_bitunshuffle,
+    blosc2_context,
+    blosc2_create_dctx,
+    blosc2_decompress_ctx,
+    blosc2_dparams,
+    blosc2_free_ctx,
+    blosc2_init,
+    blosc2_shuffle,
+    blosc2_unshuffle,
+    blosclz_compress,
+    blosclz_decompress,
+    print_error,
+)
+from zcodecs._ext._buffers cimport acquire_read, acquire_write, init_view, release
+from zcodecs._ext._pybytes cimport drop_bytes, finish_bytes, new_bytes, zc_bytes_data
+from zcodecs._ext._zlib cimport Z_OK, compress2, uLong, uncompress
+from zcodecs._ext._zstd cimport (
+    ZSTD_CCtx,
+    ZSTD_compressCCtx,
+    ZSTD_DCtx,
+    ZSTD_decompressDCtx,
+    ZSTD_isError,
+    ZSTD_maxCLevel,
+    thread_cctx,
+    thread_dctx,
+)
+
+from zcodecs.errors import (
+    DecodeError,
+    OutputSizeError,
+    SizeLimitError,
+    UnsupportedError,
+)
+
+BLOSC2_VERSION = BLOSC2_VERSION_STRING.decode()
+LZ4_VERSION = LZ4_versionString().decode()
+
+cdef enum:
+    HEADER = 16
+    MIN_BUFFERSIZE = 128      # below this c-blosc1 stores the data as is
+    MAX_SPLITS = 16           # largest typesize whose blocks are split into streams
+    L1 = 32 * 1024
+    # Blosc1 header flags
+    F_SHUFFLE = 0x01
+    F_MEMCPYED = 0x02
+    F_BITSHUFFLE = 0x04
+    F_DONT_SPLIT = 0x10
+    # compressor codes in flag bits 5-7
+    C_BLOSCLZ = 0
+    C_LZ4 = 1
+    C_SNAPPY = 2
+    C_ZLIB = 3
+    C_ZSTD = 4
+    # cname identifiers (lz4hc shares the lz4 stream format)
+    N_BLOSCLZ = 0
+    N_LZ4 = 1
+    N_LZ4HC = 2
+    N_ZLIB = 3
+    N_ZSTD = 4
+    # No codec here decodes to more than this many bytes per input byte
+    # (zstd RLE blocks), so larger claims in a Blosc1 header are impossible.
+    MAX_RATIO = 32768
+
+_CNAMES = {"blosclz": N_BLOSCLZ, "lz4": N_LZ4, "lz4hc": N_LZ4HC, "zlib": N_ZLIB,
+           "zstd": N_ZSTD}
+_SHUFFLES = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2, 0: 0, 1: 1, 2: 2}
+CNAMES = tuple(_CNAMES)
+SHUFFLES = ("noshuffle", "shuffle", "bitshuffle")
+
+blosc2_init()
+
+
+cdef inline void _store_le32(uint8_t* p, uint32_t v) noexcept nogil:
+    p[0] = v & 0xFF
+    p[1] = (v >> 8) & 0xFF
+    p[2] = (v >> 16) & 0xFF
+    p[3] = (v >> 24) & 0xFF
+
+
+cdef inline int32_t _load_le32(const uint8_t* p) noexcept nogil:
+    return <int32_t>(<uint32_t>p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16)
+                     | (<uint32_t>p[3] << 24))
+
+
+cdef inline int _compcode(int cname) noexcept nogil:
+    if cname == N_LZ4 or cname == N_LZ4HC:
+        return C_LZ4
+    if cname == N_ZLIB:
+        return C_ZLIB
+    if cname == N_ZSTD:
+        return C_ZSTD
+    return C_BLOSCLZ
+
+
+cdef inline bint _split_allowed(int cname, int32_t typesize, int32_t blocksize) noexcept nogil:
+    # c-blosc1 splits every compressor but zstd into one stream per byte of
+    # the type, when the type is small and the block holds enough items.
+    return (cname != N_ZSTD and typesize <= MAX_SPLITS
+            and blocksize // typesize >= MIN_BUFFERSIZE)
+
+
+cdef int32_t _compute_blocksize(int cname, int clevel, int32_t typesize, int32_t nbytes,
+                                int32_t forced) noexcept nogil:
+    """c-blosc1's automatic block size, so compression ratios match it."""
+    cdef bint hcr = cname == N_LZ4HC or cname == N_ZLIB or cname == N_ZSTD
+    cdef int64_t blocksize = nbytes
+    if nbytes < typesize:
+        return 1
+    if forced > 0:
+        blocksize = forced if forced >= MIN_BUFFERSIZE else MIN_BUFFERSIZE
+    elif nbytes >= L1:
+        blocksize = L1 * 2 if hcr else L1
+        if clevel == 0:
+            blocksize //= 4
+        elif clevel == 1:
+            blocksize //= 2
+        elif clevel == 3:
+            blocksize *= 2
+        elif clevel == 4 or clevel == 5:
+            blocksize *= 4
+        elif clevel >= 6:
+            blocksize *= 8
+            if clevel == 9 and hcr:
+                blocksize *= 2
+    if clevel > 0 and _split_allowed(cname, typesize, <int32_t>min(blocksize, <int64_t>INT_MAX)):
+        if blocksize > (1 << 18):
+            blocksize = 1 << 18
+        blocksize *= typesize
+        if blocksize < (1 << 16):
+            blocksize = 1 << 16
+        if blocksize > (1 << 20):
+            blocksize = 1 << 20
+    if blocksize > nbytes:
+        blocksize = nbytes
+    if blocksize > typesize:
+        blocksize = blocksize // typesize * typesize
+    return <int32_t>blocksize
+
+
+cdef int32_t _compress_stream(int cname, int clevel, const uint8_t* src, int32_t n,
+                              uint8_t* dst, int32_t maxout, ZSTD_CCtx* cctx) noexcept nogil:
+    """Compress one stream; returns its size, or 0 when it does not fit in maxout."""
+    cdef int32_t c = 0
+    cdef uLong dlen
+    cdef size_t zc
+    if maxout <= 0:
+        return 0
+    if cname == N_BLOSCLZ:
+        c = blosclz_compress(clevel, src, n, dst, maxout, NULL)
+    elif cname == N_LZ4:
+        c = LZ4_compress_fast(<const char*>src, <char*>dst, n, maxout, 10 - clevel)
+    elif cname == N_LZ4HC:
+        c = LZ4_compress_HC(<const char*>src, <char*>dst, n, maxout, clevel)
+    elif cname == N_ZLIB:
+        dlen = <uLong>maxout
+        c = <int32_t>dlen if compress2(dst, &dlen, src, <uLong>n, clevel) == Z_OK else 0
+    elif cname == N_ZSTD:
+        zc = ZSTD_compressCCtx(cctx, dst, <size_t>maxout, src, <size_t>n,
+                               ZSTD_maxCLevel() if clevel == 9 else clevel * 2 - 1)
+        c = 0 if ZSTD_isError(zc) else <int32_t>zc
+    return c if c > 0 else 0
+
+
+cdef int64_t _encode_frame(const uint8_t* src, int32_t nbytes, uint8_t* dst, int cname,
+                           int clevel, int32_t typesize, int shuffle, int32_t blocksize,
+                           uint8_t* tmp, ZSTD_CCtx* cctx) noexcept nogil:
+    """Write a compressed Blosc1 frame; returns cbytes, or -1 if it would not fit.
+
+    ``dst`` holds nbytes + HEADER bytes; ``tmp`` holds blocksize bytes.
+    """
+    cdef int32_t nblocks = nbytes // blocksize + (1 if nbytes % blocksize else 0)
+    cdef int64_t maxbytes = <int64_t>nbytes + HEADER
+    cdef int64_t pos = HEADER + 4 * <int64_t>nblocks
+    cdef bint split = (_split_allowed(cname, typesize, blocksize) and blocksize % typesize == 0)
+    cdef int32_t b, j, bsize, nstreams, neblock, c, maxout
+    cdef const uint8_t* block
+    cdef uint8_t flags = <uint8_t>(_compcode(cname) << 5)
+    if shuffle == 1:
+        flags |= F_SHUFFLE
+    elif shuffle == 2:
+        flags |= F_BITSHUFFLE
+    if not split:
+        flags |= F_DONT_SPLIT
+    if pos > maxbytes:
+        return -1
+    dst[0] = 2
+    dst[1] = 1
+    dst[2] = flags
+    dst[3] = <uint8_t>typesize
+    _store_le32(dst + 4, <uint32_t>nbytes)
+    _store_le32(dst + 8, <uint32_t>blocksize)
+    for b in range(nblocks):
+        bsize = blocksize if b < nblocks - 1 or nbytes % blocksize == 0 else nbytes % blocksize
+        block = src + <int64_t>b * blocksize
+        if shuffle == 1 and typesize > 1 and bsize >= typesize:
+            blosc2_shuffle(typesize, bsize, block, tmp)
+            block = tmp
+        elif shuffle == 2 and bsize >= typesize and (bsize // typesize) % 8 == 0:
+            # Blosc1 bit-transposes only blocks whose item count is a
+            # multiple of 8 (leftover bytes copied); other blocks stay as is.
+            blosc2_bitshuffle(typesize, bsize, block, tmp)
+            block = tmp
+        _store_le32(dst + HEADER + 4 * b, <uint32_t>pos)
+        nstreams = typesize if split and bsize == blocksize else 1
+        neblock = bsize // nstreams
+        for j in range(nstreams):
+            if pos + 4 > maxbytes:
+                return -1
+            maxout = neblock
+            if pos + 4 + maxout > maxbytes:
+                maxout = <int32_t>(maxbytes - pos - 4)
+            c = _compress_stream(cname, clevel, block + <int64_t>j * neblock, neblock,
+                                 dst + pos + 4, maxout, cctx)
+            if c == 0 or c >= neblock:
+                # A stream whose size equals its raw size is stored raw.
+                if pos + 4 + neblock > maxbytes:
+                    return -1
+                memcpy(dst + pos + 4, block + <int64_t>j * neblock, neblock)
+                c = neblock
+            _store_le32(dst + pos, <uint32_t>c)
+            pos += 4 + c
+    _store_le32(dst + 12, <uint32_t>pos)
+    return pos
+
+
+cdef void _memcpyed_frame(const uint8_t* src, int32_t nbytes, uint8_t* dst, int cname,
+                          int32_t typesize, int shuffle, int32_t blocksize) noexcept nogil:
+    cdef uint8_t flags = <uint8_t>((_compcode(cname) << 5) | F_MEMCPYED)
+    # c-blosc1 records its split decision even in a stored frame.
+    if not (_split_allowed(cname, typesize, blocksize) and blocksize % typesize == 0):
+        flags |= F_DONT_SPLIT
+    if shuffle == 1:
+        flags |= F_SHUFFLE
+    elif shuffle == 2:
+        flags |= F_BITSHUFFLE
+    dst[0] = 2
+    dst[1] = 1
+    dst[2] = flags
+    dst[3] = <uint8_t>typesize
+    _store_le32(dst + 4, <uint32_t>nbytes)
+    _store_le32(dst + 8, <uint32_t>blocksize)
+    _store_le32(dst + 12, <uint32_t>(nbytes + HEADER))
+    if nbytes:
+        memcpy(dst + HEADER, src, nbytes)
+
+
+cdef int _parse_shuffle(object shuffle, int32_t typesize) except -2:
+    if isinstance(shuffle, str):
+        key = shuffle.lower()
+        if key in ("auto", "-1"):
+            return 2 if typesize == 1 else 1
+    else:
+        key = shuffle
+        if key == -1:
+            return 2 if typesize == 1 else 1
+    try:
+        return _SHUFFLES[key]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"blosc shuffle must be one of {SHUFFLES} (or 0/1/2, -1 = auto), got {shuffle!r}"
+        ) from None
+
+
+def blosc_compress(data, *, int typesize, cname="zstd", int clevel=5, shuffle="shuffle",
+                   Py_ssize_t blocksize=0):
+    """Compress ``data`` into one Blosc1 frame (readable by c-blosc 1.x and c-blosc2).
+
+    Parameters
+    ----------
+    data : buffer
+        Any contiguous buffer-protocol object, at most 2**31 - 33 bytes.
+    typesize : int
+        Item size in bytes the shuffle works on, 1..255.
+    cname : {"zstd", "lz4", "lz4hc", "blosclz", "zlib"}
+        Compressor for each block.  ``"snappy"`` is not supported.
+    clevel : int
+        0 (store) .. 9 (best).
+    shuffle : {"noshuffle", "shuffle", "bitshuffle"} or int
+        Shuffle applied per block (0, 1, 2; -1 picks bitshuffle for 1-byte
+        types and shuffle otherwise).  Bit-shuffled frames whose size is not
+        a multiple of ``typesize`` are written with byte shuffle instead,
+        because c-blosc2 mis-decodes that case.
+    blocksize : int
+        Bytes per block; 0 chooses it as c-blosc 1.x does.
+
+    Returns
+    -------
+    bytes
+    """
+    if not isinstance(cname, str):
+        raise TypeError(f"blosc cname must be a str, got {type(cname).__name__}")
+    if cname == "snappy":
+        raise UnsupportedError("blosc: the snappy compressor is not supported by zcodecs")
+    if cname not in _CNAMES:
+        raise ValueError(f"blosc cname must be one of {CNAMES}, got {cname!r}")
+    if clevel < 0 or clevel > 9:
+        raise ValueError(f"blosc clevel must be in 0..9, got {clevel}")
+    if typesize < 1 or typesize > 255:
+        raise ValueError(f"blosc typesize must be in 1..255, got {typesize}")
+    if blocksize < 0 or blocksize > INT_MAX:
+        raise ValueError(f"blosc blocksize must be >= 0 and < 2**31, got {blocksize}")
+    cdef int cn = _CNAMES[cname]
+    cdef int shuf = _parse_shuffle(shuffle, typesize)
+    cdef Py_buffer src
+    init_view(&src)
+    cdef PyObject* raw = NULL
+    cdef uint8_t* tmp = NULL
+    cdef uint8_t* op
+    cdef int64_t cbytes = -1
+    cdef int32_t nbytes, bsize
+    cdef ZSTD_CCtx* cctx = thread_cctx() if cn == N_ZSTD else NULL
+    acquire_read(data, &src, "blosc_compress")
+    try:
+        if src.len > INT_MAX - 2 * HEADER:
+            raise ValueError(f"blosc: input of {src.len} bytes exceeds the Blosc1 limit "
+                             f"of {INT_MAX - 2 * HEADER} bytes")
+        nbytes = <int32_t>src.len
+        bsize = _compute_blocksize(cn, clevel, typesize, nbytes, <int32_t>blocksize)
+        if shuf == 2 and nbytes % typesize != 0:
+            # Avoid the case c-blosc2 decodes wrongly (item count of a block a
+            # multiple of 8 with trailing bytes): fall back to byte shuffle.
+            shuf = 1
+        raw = new_bytes(nbytes + HEADER)
+        op = <uint8_t*>zc_bytes_data(raw)
+        if clevel > 0 and nbytes >= MIN_BUFFERSIZE:
+            tmp = <uint8_t*>malloc(bsize)
+            if tmp is NULL:
+                raise MemoryError(f"blosc: cannot allocate a {bsize}-byte block buffer")
+            with nogil:
+                cbytes = _encode_frame(<const uint8_t*>src.buf, nbytes, op, cn, clevel,
+                                       typesize, shuf, bsize, tmp, cctx)
+        if cbytes < 0:
+            with nogil:
+                _memcpyed_frame(<const uint8_t*>src.buf, nbytes, op, cn, typesize, shuf, bsize)
+            cbytes = nbytes + HEADER
+        return finish_bytes(&raw, <Py_ssize_t>cbytes)
+    finally:
+        free(tmp)
+        drop_bytes(&raw)
+        release(&src)
+
+
+cdef int _read_header(const uint8_t* p, Py_ssize_t n, int32_t* nbytes, int32_t* blocksize,
+                      int32_t* cbytes) except -1:
+    if n < HEADER:
+        raise DecodeError(f"blosc: {n} bytes is shorter than the 16-byte Blosc header")
+    if p[0] == 0 or p[0] > 5:
+        raise DecodeError(f"blosc: unknown format version {p[0]} in byte 0 of the header")
+    nbytes[0] = _load_le32(p + 4)
+    blocksize[0] = _load_le32(p + 8)
+    cbytes[0] = _load_le32(p + 12)
+    if nbytes[0] < 0 or cbytes[0] < HEADER or blocksize[0] < 0:
+        raise DecodeError(
+            f"blosc: invalid header (nbytes={nbytes[0]}, blocksize={blocksize[0]}, "
+            f"cbytes={cbytes[0]})")
+    if cbytes[0] > n:
+        raise DecodeError(
+            f"blosc: header says the frame has {cbytes[0]} bytes but only {n} were given "
+            f"(truncated)")
+    return 0
+
+
+cdef int _decode_stream(int compcode, const uint8_t* src, int32_t csize, uint8_t* dst,
+                        int32_t n, ZSTD_DCtx* dctx) noexcept nogil:
+    """Decode one stream of exactly n bytes; 0 on success, -1 on corrupt data."""
+    cdef int got = -1
+    cdef uLong dlen
+    cdef size_t zs
+    if csize == n:
+        memcpy(dst, src, n)
+        return 0
+    if compcode == C_BLOSCLZ:
+        got = blosclz_decompress(src, csize, dst, n)
+    elif compcode == C_LZ4:
+        got = LZ4_decompress_safe(<const char*>src, <char*>dst, csize, n)
+    elif compcode == C_ZLIB:
+        dlen = <uLong>n
+        got = <int>dlen if uncompress(dst, &dlen, src, <uLong>csize) == Z_OK else -1
+    elif compcode == C_ZSTD:
+        zs = ZSTD_decompressDCtx(dctx, dst, <size_t>n, src, <size_t>csize)
+        got = -1 if ZSTD_isError(zs) else <int>zs
+    return 0 if got == n else -1
+
+
+cdef int _decode_blosc1(const uint8_t* src, int32_t cbytes, uint8_t* dst, int32_t nbytes,
+                        uint8_t* tmp, ZSTD_DCtx* dctx) noexcept nogil:
+    """Decode a Blosc1 frame with c-blosc 1.x's rules; 0 ok, -1 corrupt, -2 unsupported."""
+    cdef uint8_t flags = src[2]
+    cdef int32_t typesize = src[3]
+    cdef int32_t blocksize = _load_le32(src + 8)
+    cdef int compcode = flags >> 5
+    cdef int shuffle = 2 if flags & F_BITSHUFFLE else (1 if flags & F_SHUFFLE else 0)
+    cdef int32_t nblocks, b, j, bsize, nstreams, neblock, csize
+    cdef int64_t start, pos
+    cdef uint8_t* out
+    cdef bint unshuffled
+    if compcode == C_SNAPPY:
+        return -2
+    if compcode > C_ZSTD:
+        return -1
+    if blocksize < 1 or blocksize > nbytes or typesize < 1:
+        return -1
+    nblocks = nbytes // blocksize + (1 if nbytes % blocksize else 0)
+    if HEADER + 4 * <int64_t>nblocks > cbytes:
+        return -1
+    for b in range(nblocks):
+        bsize = blocksize if b < nblocks - 1 or nbytes % blocksize == 0 else nbytes % blocksize
+        start = _load_le32(src + HEADER + 4 * b)
+        if start < HEADER + 4 * <int64_t>nblocks or start >= cbytes:
+            return -1
+        nstreams = 1
+        if (not (flags & F_DONT_SPLIT) and typesize <= MAX_SPLITS and bsize == blocksize
+                and bsize % typesize == 0 and bsize // typesize >= MIN_BUFFERSIZE):
+            nstreams = typesize
+        neblock = bsize // nstreams
+        out = dst + <int64_t>b * blocksize
+        unshuffled = (shuffle == 0 or (shuffle == 1 and (typesize == 1 or bsize < typesize))
+                      or (shuffle == 2 and (bsize < typesize or (bsize // typesize) % 8 != 0)))
+        pos = start
+        for j in range(nstreams):
+            if pos + 4 > cbytes:
+                return -1
+            csize = _load_le32(src + pos)
+            pos += 4
+            if csize <= 0 or csize > neblock or pos + csize > cbytes:
+                return -1
+            if _decode_stream(compcode, src + pos, csize,
+                              (out if unshuffled else tmp) + <int64_t>j * neblock,
+                              neblock, dctx) != 0:
+                return -1
+            pos += csize
+        if not unshuffled:
+            if shuffle == 1:
+                blosc2_unshuffle(typesize, bsize, tmp, out)
+            else:
+                blosc2_bitunshuffle(typesize, bsize, tmp, out)
+    return 0
+
+
+cdef inline bint _needs_own_decoder(const uint8_t* p, int32_t nbytes) noexcept nogil:
+    # Bit-shuffled Blosc1 frames with trailing bytes past the last whole item:
+    # c-blosc2 drops those bytes in blocks whose item count is a multiple of 8.
+    return (p[0] <= 2 and (p[2] & (F_BITSHUFFLE | F_SHUFFLE)) == F_BITSHUFFLE
+            and not (p[2] & F_MEMCPYED) and p[3] > 1 and nbytes % p[3] != 0)
+
+
+def blosc_decompress(data, out=None, *, max_size=None):
+    """Decompress a Blosc frame (Blosc1 as written by Zarr, or Blosc2).
+
+    Parameters
+    ----------
+    data : buffer
+        The frame.  Bytes after the frame's ``cbytes`` are ignored.
+    out : writable buffer, optional
+        Destination; its size must equal the decoded size.  Decoding never
+        writes past its end.
+    max_size : int, optional
+        Largest decoded size accepted when ``out`` is not given.  Without it,
+        the header's size is trusted only up to what the frame can encode.
+
+    Returns
+    -------
+    bytes or out
+    """
+    cdef Py_buffer src, dst
+    init_view(&src)
+    init_view(&dst)
+    cdef PyObject* raw = NULL
+    cdef int32_t nbytes, blocksize, cbytes
+    cdef uint8_t* op
+    cdef uint8_t* tmp = NULL
+    cdef const uint8_t* ip
+    cdef int rc = 0
+    cdef blosc2_context* dctx = NULL
+    cdef blosc2_dparams dparams
+    cdef ZSTD_DCtx* zdctx = NULL
+    acquire_read(data, &src, "blosc_decompress")
+    try:
+        ip = <const uint8_t*>src.buf
+        _read_header(ip, src.len, &nbytes, &blocksize, &cbytes)
+        if out is not None:
+            acquire_write(out, &dst, "blosc_decompress(out=)")
+            if dst.len != nbytes:
+                raise OutputSizeError(
+                    f"blosc: frame decodes to {nbytes} bytes but out has {dst.len} bytes")
+            op = <uint8_t*>dst.buf
+        else:
+            if max_size is not None:
+                if nbytes > max_size:
+                    raise SizeLimitError(
+                        f"blosc: frame claims {nbytes} decoded bytes, above max_size={max_size}")
+            elif nbytes > <int64_t>cbytes * MAX_RATIO:
+                raise DecodeError(
+                    f"blosc: frame claims {nbytes} decoded bytes, impossible for {cbytes} "
+                    f"compressed bytes (pass max_size= to override)")
+            raw = new_bytes(nbytes)
+            op = <uint8_t*>zc_bytes_data(raw)
+        if nbytes == 0:
+            rc = 0
+        elif ip[0] <= 2 and ip[2] & F_MEMCPYED:
+            if cbytes != nbytes + HEADER:
+                raise DecodeError(f"blosc: stored frame has cbytes={cbytes}, expected "
+                                  f"nbytes + 16 = {nbytes + HEADER}")
+            with nogil:
+                memcpy(op, ip + HEADER, nbytes)
+        elif _needs_own_decoder(ip, nbytes):
+            tmp = <uint8_t*>malloc(blocksize if 0 < blocksize <= nbytes else 1)
+            if tmp is NULL:
+                raise MemoryError("blosc: cannot allocate a block buffer")
+            zdctx = thread_dctx()
+            with nogil:
+                rc = _decode_blosc1(ip, cbytes, op, nbytes, tmp, zdctx)
+            if rc == -2:
+                raise UnsupportedError("blosc: frame uses the snappy compressor, "
+                                       "which zcodecs does not support")
+            if rc != 0:
+                raise DecodeError("blosc: corrupt Blosc1 frame (bad block table or stream)")
+        else:
+            # A fresh context per call: after a failed decode a reused c-blosc2
+            # context can decode later valid frames wrongly.
+            memset(&dparams, 0, sizeof(dparams))
+            dparams.nthreads = 1
+            dparams.typesize = 8
+            dctx = blosc2_create_dctx(dparams)
+            if dctx is NULL:
+                raise MemoryError("blosc: cannot create a c-blosc2 decompression context")
+            with nogil:
+                rc = blosc2_decompress_ctx(dctx, ip, cbytes, op, nbytes)
+            if rc != nbytes:
+                if rc < 0:
+                    raise DecodeError(f"blosc: corrupt frame (c-blosc2 error {rc}: "
+                                      f"{print_error(rc).decode('utf-8', 'replace')})")
+                raise DecodeError(f"blosc: frame decoded to {rc} bytes, header says {nbytes}")
+        if out is not None:
+            return out
+        return finish_bytes(&raw, nbytes)
+    finally:
+        if dctx is not NULL:
+            blosc2_free_ctx(dctx)
+        free(tmp)
+        drop_bytes(&raw)
+        release(&dst)
+        release(&src)
+
+
+def blosc_cbuffer_sizes(data):
+    """Return ``(nbytes, cbytes, blocksize)`` from a Blosc frame header.
+
+    Raises :class:`zcodecs.errors.DecodeError` for a malformed header.
+    """
+    cdef Py_buffer src
+    init_view(&src)
+    cdef int32_t nbytes, blocksize, cbytes
+    acquire_read(data, &src, "blosc_cbuffer_sizes")
+    try:
+        _read_header(<const uint8_t*>src.buf, src.len, &nbytes, &blocksize, &cbytes)
+    finally:
+        release(&src)
+    return nbytes, cbytes, blocksize

@@ -1,0 +1,47 @@
+# Declarations from the vendored c-blosc2 and lz4 headers; extern only,
+# callable without the GIL.
+from libc.stdint cimport int16_t, int32_t
+
+
+cdef extern from "blosc2.h" nogil:
+    ctypedef struct blosc2_context:
+        pass
+    ctypedef struct blosc2_dparams:
+        int16_t nthreads
+        void* schunk
+        void* postfilter
+        void* postparams
+        int32_t typesize
+
+    const char* BLOSC2_VERSION_STRING
+    void blosc2_init()
+    blosc2_context* blosc2_create_dctx(blosc2_dparams dparams)
+    void blosc2_free_ctx(blosc2_context* context)
+    int blosc2_decompress_ctx(blosc2_context* context, const void* src, int32_t srcsize,
+                              void* dest, int32_t destsize)
+    int blosc2_cbuffer_sizes(const void* cbuffer, int32_t* nbytes, int32_t* cbytes,
+                             int32_t* blocksize)
+    int32_t blosc2_shuffle(int32_t typesize, int32_t blocksize, const void* src, void* dest)
+    int32_t blosc2_unshuffle(int32_t typesize, int32_t blocksize, const void* src, void* dest)
+    int32_t blosc2_bitshuffle(int32_t typesize, int32_t blocksize, const void* src, void* dest)
+    int32_t blosc2_bitunshuffle(int32_t typesize, int32_t blocksize, const void* src,
+                                void* dest)
+    char* print_error(int rc)
+
+
+cdef extern from "blosclz.h" nogil:
+    int blosclz_compress(int clevel, const void* input, int length, void* output, int maxout,
+                         blosc2_context* ctx)
+    int blosclz_decompress(const void* input, int length, void* output, int maxout)
+
+
+cdef extern from "lz4.h" nogil:
+    const char* LZ4_versionString()
+    int LZ4_compress_fast(const char* src, char* dst, int srcSize, int dstCapacity,
+                          int acceleration)
+    int LZ4_decompress_safe(const char* src, char* dst, int compressedSize, int dstCapacity)
+
+
+cdef extern from "lz4hc.h" nogil:
+    int LZ4_compress_HC(const char* src, char* dst, int srcSize, int dstCapacity,
+                        int compressionLevel)

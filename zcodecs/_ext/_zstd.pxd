@@ -1,0 +1,70 @@
+# Declarations from zstd.h (vendored zstd 1.5.7); extern only, callable without the GIL.
+
+cdef extern from *:
+    """
+    #define ZSTD_STATIC_LINKING_ONLY
+    """
+
+cdef extern from "zstd.h" nogil:
+    ctypedef struct ZSTD_CCtx:
+        pass
+    ctypedef struct ZSTD_DCtx:
+        pass
+    ctypedef struct ZSTD_inBuffer:
+        const void* src
+        size_t size
+        size_t pos
+    ctypedef struct ZSTD_outBuffer:
+        void* dst
+        size_t size
+        size_t pos
+
+    ctypedef enum ZSTD_cParameter:
+        ZSTD_c_compressionLevel
+        ZSTD_c_checksumFlag
+        ZSTD_c_contentSizeFlag
+    ctypedef enum ZSTD_dParameter:
+        ZSTD_d_windowLogMax
+    ctypedef enum ZSTD_ResetDirective:
+        ZSTD_reset_session_only
+        ZSTD_reset_session_and_parameters
+
+    unsigned long long ZSTD_CONTENTSIZE_UNKNOWN
+    unsigned long long ZSTD_CONTENTSIZE_ERROR
+
+    unsigned ZSTD_versionNumber()
+    const char* ZSTD_versionString()
+    int ZSTD_minCLevel()
+    int ZSTD_maxCLevel()
+    int ZSTD_defaultCLevel()
+    size_t ZSTD_compressBound(size_t srcSize)
+    unsigned ZSTD_isError(size_t code)
+    const char* ZSTD_getErrorName(size_t code)
+
+    ZSTD_CCtx* ZSTD_createCCtx()
+    size_t ZSTD_freeCCtx(ZSTD_CCtx* cctx)
+    size_t ZSTD_CCtx_reset(ZSTD_CCtx* cctx, ZSTD_ResetDirective reset)
+    size_t ZSTD_CCtx_setParameter(ZSTD_CCtx* cctx, ZSTD_cParameter param, int value)
+    size_t ZSTD_compress2(ZSTD_CCtx* cctx, void* dst, size_t dstCapacity,
+                          const void* src, size_t srcSize)
+    size_t ZSTD_compressCCtx(ZSTD_CCtx* cctx, void* dst, size_t dstCapacity,
+                             const void* src, size_t srcSize, int compressionLevel)
+
+    ZSTD_DCtx* ZSTD_createDCtx()
+    size_t ZSTD_freeDCtx(ZSTD_DCtx* dctx)
+    size_t ZSTD_DCtx_reset(ZSTD_DCtx* dctx, ZSTD_ResetDirective reset)
+    size_t ZSTD_decompressDCtx(ZSTD_DCtx* dctx, void* dst, size_t dstCapacity,
+                               const void* src, size_t srcSize)
+    size_t ZSTD_decompressStream(ZSTD_DCtx* zds, ZSTD_outBuffer* output,
+                                 ZSTD_inBuffer* input)
+    unsigned long long ZSTD_findDecompressedSize(const void* src, size_t srcSize)
+    unsigned long long ZSTD_decompressBound(const void* src, size_t srcSize)
+    size_t ZSTD_findFrameCompressedSize(const void* src, size_t srcSize)
+    size_t ZSTD_decompress(void* dst, size_t dstCapacity, const void* src,
+                           size_t compressedSize)
+
+
+# Per-thread reusable contexts, shared with the blosc module.
+cdef ZSTD_CCtx* thread_cctx() except NULL
+cdef ZSTD_DCtx* thread_dctx() except NULL
+cdef str error_name(size_t code)

@@ -1,0 +1,31 @@
+"""Low-level kernels of zcodecs: flat functions over buffers, GIL released.
+
+This module is the public contract of the compiled layer.  Every function
+accepts any object exporting the buffer protocol (bytes, bytearray,
+memoryview, numpy arrays of any dtype) without copying, as long as it is
+contiguous (C or Fortran order; the bytes are taken in memory order).  A
+non-contiguous input raises :class:`zcodecs.errors.BufferTypeError`: make it
+contiguous first with ``numpy.ascontiguousarray``.
+
+Decoders take ``out=`` to write into caller memory (the decoded size must
+match ``out`` exactly; nothing is ever written past its end) and, when no
+``out`` is given, ``max_size=`` to bound the allocation.  Errors derive from
+:mod:`zcodecs.errors`; decoding errors are :class:`ValueError` subclasses and
+carry the C library's error name.
+"""
+
+from __future__ import annotations
+
+from zcodecs._ext._blosc import blosc_cbuffer_sizes, blosc_compress, blosc_decompress
+from zcodecs._ext._gzip import gzip_compress, gzip_decompress
+from zcodecs._ext._zstd import zstd_compress, zstd_decompress
+
+__all__ = [
+    "blosc_cbuffer_sizes",
+    "blosc_compress",
+    "blosc_decompress",
+    "gzip_compress",
+    "gzip_decompress",
+    "zstd_compress",
+    "zstd_decompress",
+]
