@@ -172,7 +172,7 @@ class BuildExt(build_ext):
             return
         if ".S" not in self.compiler.src_extensions:
             self.compiler.src_extensions.append(".S")
-        base = ["-fvisibility=hidden", "-O3", "-std=gnu99", "-w"]
+        base = ["-fvisibility=hidden", "-O3", "-g0", "-std=gnu99", "-w"]
         if DEBUG:
             base = ["-fvisibility=hidden", "-O0", "-g", "-std=gnu99", "-w"]
 

@@ -1,4 +1,9 @@
-"""Shared helpers for the zcodecs test suite."""
+"""Shared fixtures for the zcodecs test suite.
+
+``tests/`` is on sys.path (pyproject ``pythonpath``) so test modules import
+``_helpers``; the repository root is not, so the tests exercise the installed
+zcodecs, not the source tree.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +11,6 @@ import numpy as np
 import pytest
 
 
-def buffer_kinds(payload: bytes) -> list[object]:
-    """The same bytes as every buffer-protocol kind a caller may hand us."""
-    arr = np.frombuffer(payload, dtype=np.uint8)
-    kinds: list[object] = [payload, bytearray(payload), memoryview(payload), arr.copy()]
-    if len(payload) % 4 == 0 and payload:
-        kinds.append(arr.view(np.float32).copy())
-    if len(payload) % 8 == 0 and payload:
-        kinds.append(np.asfortranarray(arr.view(np.int16).reshape(4, -1)).T.copy(order="F").T)
-    return kinds
-
-
 @pytest.fixture(scope="session")
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261121)
-
-
-def smooth_float32(n_bytes: int, seed: int = 0) -> bytes:
-    """Compressible float32 data: a random walk, like a sensor time series."""
-    r = np.random.default_rng(seed)
-    walk = np.cumsum(r.normal(size=n_bytes // 4 + 1)).astype(np.float32)
-    return walk.tobytes()[:n_bytes]
-
-
-def mixed_bytes(n_bytes: int, seed: int = 0) -> bytes:
-    """Half random, half smooth: exercises both stored and compressed streams."""
-    r = np.random.default_rng(seed)
-    half = n_bytes // 2
-    return r.integers(0, 256, half, dtype=np.uint8).tobytes() + smooth_float32(n_bytes - half, seed)

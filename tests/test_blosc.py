@@ -10,9 +10,10 @@ import numcodecs.blosc as nblosc
 import numpy as np
 import pytest
 
-from tests.conftest import buffer_kinds, mixed_bytes, smooth_float32
 from zcodecs import errors
 from zcodecs.lowlevel import blosc_cbuffer_sizes, blosc_compress, blosc_decompress
+
+from _helpers import buffer_kinds, mixed_bytes, smooth_float32
 
 CNAMES = ["blosclz", "lz4", "lz4hc", "zstd", "zlib"]
 SHUFFLES = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}

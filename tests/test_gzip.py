@@ -9,9 +9,10 @@ import numcodecs
 import numpy as np
 import pytest
 
-from tests.conftest import buffer_kinds, mixed_bytes
 from zcodecs import errors
 from zcodecs.lowlevel import gzip_compress, gzip_decompress
+
+from _helpers import buffer_kinds, mixed_bytes
 
 SIZES = [0, 1, 15, 127, 128, 1000, 65537, 3 * 1024 * 1024 + 5]
 

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import zstandard
 
-from tests.conftest import buffer_kinds, mixed_bytes
 from zcodecs import errors
 from zcodecs.lowlevel import zstd_compress, zstd_decompress
+
+from _helpers import buffer_kinds, mixed_bytes
 
 SIZES = [0, 1, 15, 127, 128, 1000, 65537, 3 * 1024 * 1024 + 5]
 
