@@ -12,14 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import zcodecs
 from zcodecs import bench
 
-ROOT = Path(__file__).resolve().parent.parent
+# The subprocesses must run the same zcodecs this process imported (the installed
+# package, or an in-place build on PYTHONPATH), never a different copy.
+PKG_PARENT = Path(zcodecs.__file__).resolve().parent.parent
 
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PKG_PARENT), env.get("PYTHONPATH")]))
     return env
 
 
@@ -231,8 +234,6 @@ def test_cli_bench_quick(tmp_path):
 def test_cli_version_and_help():
     proc = subprocess.run([sys.executable, "-m", "zcodecs", "version"], capture_output=True,
                           text=True, env=_env(), timeout=30, check=True)
-    import zcodecs
-
     assert proc.stdout.strip() == f"zcodecs {zcodecs.__version__}"
     proc = subprocess.run([sys.executable, "-m", "zcodecs", "--help"], capture_output=True,
                           text=True, env=_env(), timeout=30, check=True)
