@@ -44,6 +44,26 @@ def test_median_empty():
         bench.median([])
 
 
+def test_geomean():
+    assert bench.geomean([2.0, 8.0]) == pytest.approx(4.0)
+    assert bench.geomean([3.0]) == pytest.approx(3.0)
+    for bad in ([], [1.0, 0.0], [-1.0]):
+        with pytest.raises(ValueError):
+            bench.geomean(bad)
+
+
+def test_summarize():
+    def row(peer, zc, p):
+        return bench.Row("crc32c", "crc32c", "-", "int16", 4096, 1, zc, peer, p)
+
+    text = bench.summarize([row("crc32c", 2.0, 1.0), row("crc32c", 8.0, 1.0),
+                            row("google_crc32c", None, 1.0)])
+    lines = text.split("\n")
+    assert lines[0].split()[:3] == ["kernel", "op", "vs"]
+    assert len(lines) == 3 and lines[2].split()[3:] == ["4.00x", "2.00x", "8.00x", "2"]
+    assert bench.summarize([row("crc32c", None, 1.0)]) == ""
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("4096", 4096), ("4KiB", 4096), ("4k", 4096), ("1MiB", 1 << 20), ("16M", 16 << 20),
     ("1.5KiB", 1536), ("2GB", 2 << 30), ("7 b", 7),

@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m zcodecs",
         description="zcodecs: fast, trustworthy Zarr codecs compiled with Cython.",
     )
+    parser.add_argument("--version", action="version", version=f"zcodecs {zcodecs.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p_bench = sub.add_parser(
         "bench", help="benchmark every kernel against its peers (numcodecs, crc32c, ...)",

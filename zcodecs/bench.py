@@ -51,6 +51,7 @@ __all__ = [
     "chunk_views",
     "format_size",
     "format_table",
+    "geomean",
     "lowlevel_function",
     "make_shard_index",
     "reference_pack_shard_index",
@@ -64,6 +65,7 @@ __all__ = [
     "parse_size",
     "run",
     "rows_to_table",
+    "summarize",
 ]
 
 KERNELS: tuple[str, ...] = ("crc32c", "shuffle", "blosc", "zstd", "gzip", "shard_index")
@@ -360,6 +362,58 @@ def rows_to_table(rows: Sequence[Row]) -> str:
             _fmt_opt(r.zcodecs_cratio, ".2f"), _fmt_opt(r.peer_cratio, ".2f"),
         ))
     return format_table(TABLE_HEADERS, body, TABLE_ALIGN)
+
+
+def geomean(values: Iterable[float]) -> float:
+    """Geometric mean of positive numbers.
+
+    Parameters
+    ----------
+    values : iterable of float
+        Positive samples.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If `values` is empty or holds a non-positive number.
+    """
+    logs = []
+    for v in values:
+        if not v > 0:
+            raise ValueError(f"geomean of a non-positive value: {v!r}")
+        logs.append(math.log(v))
+    if not logs:
+        raise ValueError("geomean of an empty sequence")
+    return math.exp(sum(logs) / len(logs))
+
+
+def summarize(rows: Sequence[Row]) -> str:
+    """Per (kernel, op, peer): geometric mean of zc/peer over the rows measured on both sides.
+
+    Parameters
+    ----------
+    rows : sequence of Row
+        The measured rows.
+
+    Returns
+    -------
+    str
+        A table (empty string when no row has both throughputs).
+    """
+    groups: dict[tuple[str, str, str], list[float]] = {}
+    for r in rows:
+        if r.speedup is not None:
+            groups.setdefault((r.kernel, r.op, r.peer), []).append(r.speedup)
+    body = [(k, op, peer, f"{geomean(v):.2f}x", f"{min(v):.2f}x", f"{max(v):.2f}x", len(v))
+            for (k, op, peer), v in groups.items()]
+    if not body:
+        return ""
+    return format_table(("kernel", "op", "vs peer", "geomean zc/peer", "min", "max", "rows"),
+                        body, "<<<>>>>")
 
 
 # --------------------------------------------------------------------------- imports
@@ -1295,6 +1349,10 @@ def run_cli(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - t0
     print(rows_to_table(rows))
     print()
+    summary = summarize(rows)
+    if summary:
+        print(summary)
+        print()
     print("GB/s = 1e9 bytes of uncompressed data per second (median pass over all chunks); "
           "zc/peer > 1: zcodecs faster; CR = compression ratio.")
     for line in missing_report():
