@@ -8,6 +8,19 @@ from cpython.buffer cimport (
 )
 
 
+# Cython types Py_buffer.obj as a Python object, so `view.obj = NULL` and
+# `view.obj is not NULL` do not compile (Cython 3.x); these touch the raw C
+# field instead.  Call init_view() before acquire_*() so release() is safe
+# in a `finally` even when acquisition failed.
+cdef extern from *:
+    """
+    static CYTHON_INLINE void zc_buffer_init_view(Py_buffer *v) { v->obj = NULL; }
+    static CYTHON_INLINE int zc_buffer_view_held(const Py_buffer *v) { return v->obj != NULL; }
+    """
+    void init_view "zc_buffer_init_view"(Py_buffer* view) noexcept nogil
+    bint view_held "zc_buffer_view_held"(Py_buffer* view) noexcept nogil
+
+
 cdef inline int acquire_read(object obj, Py_buffer* view, str what) except -1:
     """Get a contiguous read-only view of ``obj`` (C or Fortran order, memory order)."""
     try:
@@ -46,5 +59,5 @@ cdef inline int acquire_write(object obj, Py_buffer* view, str what) except -1:
 
 
 cdef inline void release(Py_buffer* view) noexcept:
-    if view.obj is not NULL:
+    if view_held(view):
         PyBuffer_Release(view)
