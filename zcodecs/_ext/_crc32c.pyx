@@ -54,10 +54,10 @@ cdef uint32_t _table[8][256]
 
 cdef void _build_tables() noexcept nogil:
     cdef uint32_t c
-    cdef int i, j, k
+    cdef int i, k
     for i in range(256):
         c = <uint32_t>i
-        for j in range(8):
+        for _ in range(8):
             c = (c >> 1) ^ CRC32C_POLY if c & 1 else c >> 1
         _table[0][i] = c
     for k in range(1, 8):

@@ -85,9 +85,10 @@ cdef inline uint32_t crc_3way(uint32_t crc, const unsigned char* p, size_t n,
     dependent chain runs at a third of the possible speed.  Each block is split
     into three equal runs of k words; streams 1 and 2 start from state 0 and
     the three results are merged by linearity: crc(A|B|C) is crc(A) shifted
-    over |B|+|C| zero bytes, xor crc(B) shifted over |C|, xor crc(C).  The shift products are xored into C's last
-    word before it goes through `crc32`, which performs the reduction for
-    free (crc32(s, w ^ m) == crc32(s, w) ^ crc32(0, m)).
+    over |B|+|C| zero bytes, xor crc(B) shifted over |C|, xor crc(C).  The
+    shift products are xored into C's last word before it goes through
+    `crc32`, which performs the reduction for free
+    (crc32(s, w ^ m) == crc32(s, w) ^ crc32(0, m)).
     """
     cdef size_t k, i, blk
     cdef uint64_t c0, c1, c2, m
@@ -110,7 +111,8 @@ cdef inline uint32_t crc_3way(uint32_t crc, const unsigned char* p, size_t n,
         c0 = _mm_crc32_u64(c0, load_u64(p1 - 8))
         c1 = _mm_crc32_u64(c1, load_u64(p2 - 8))
         # c0 must move over 2k words, c1 over k words (see fill_shift_table).
-        m = clmul_u32(<uint32_t>c0, shift[2 * k + 1]) ^ clmul_u32(<uint32_t>c1, shift[2 * k])
+        m = (clmul_u32(<uint32_t>c0, shift[2 * k + 1])
+             ^ clmul_u32(<uint32_t>c1, shift[2 * k]))
         crc = <uint32_t>_mm_crc32_u64(c2, load_u64(p2 + blk - 8) ^ m)
         p += 3 * blk
         n -= 3 * blk
