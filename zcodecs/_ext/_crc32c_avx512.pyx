@@ -51,6 +51,8 @@ cdef extern from "<immintrin.h>" nogil:
     __m128i _mm_cvtsi32_si128(int a)
     long long _mm_cvtsi128_si64(__m128i a)
     long long _mm_extract_epi64(__m128i a, int imm)
+    void _mm_prefetch(const char* p, int hint)
+    enum: _MM_HINT_T0
 
 
 # ternarylogic truth table 0x96 is a ^ b ^ c: one instruction per 3-way xor.
@@ -59,6 +61,12 @@ cdef enum:
     # Below this many bytes the 3-stream `crc32` loop wins: folding has a
     # fixed cost (setup, lane reduction) worth ~100 bytes of `crc32` work.
     FOLD_MIN = 256
+    # Software prefetch distance for the main loop, in bytes.  The hardware
+    # prefetchers alone leave the fold loop waiting on L2/L3 for buffers
+    # beyond L1: measured 73 -> 86 GB/s at 1 MiB with 2 KiB lookahead into
+    # L1 (1 KiB and 4 KiB were no better; prefetching into L2 only was worse).
+    # Prefetches past the end of the buffer are harmless hints, never faults.
+    PREFETCH = 2048
 
 # Fold-constant pairs (x^(T+31), x^(T-33)) as 128-bit little-endian lanes,
 # derived at import time in _init_constants():
@@ -115,6 +123,10 @@ cdef uint32_t crc32c_avx512(uint32_t crc, const unsigned char* p, size_t n) noex
     n -= 256
     k = _k4(0)
     while n >= 256:
+        _mm_prefetch(<const char*>p + PREFETCH, _MM_HINT_T0)
+        _mm_prefetch(<const char*>p + PREFETCH + 64, _MM_HINT_T0)
+        _mm_prefetch(<const char*>p + PREFETCH + 128, _MM_HINT_T0)
+        _mm_prefetch(<const char*>p + PREFETCH + 192, _MM_HINT_T0)
         x0 = _fold(x0, k, _mm512_loadu_si512(p))
         x1 = _fold(x1, k, _mm512_loadu_si512(p + 64))
         x2 = _fold(x2, k, _mm512_loadu_si512(p + 128))
