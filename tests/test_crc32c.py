@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import random
 import sys
 import threading
@@ -53,6 +54,30 @@ def test_registry():
     assert _crc32c._active_kernel() == AVAILABLE[0]
     with pytest.raises(ValueError, match="not available"):
         _crc32c._crc32c_with("nope", b"")
+
+
+def _linux_cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64" or not sys.platform.startswith("linux"),
+                    reason="cross-checks the CPU flags Linux reports on x86-64")
+def test_advertised_kernels_are_loaded():
+    # A kernel module that fails to build or import is skipped silently at
+    # run time (portable fallback); this makes such a regression loud here.
+    flags = _linux_cpu_flags()
+    if {"sse4_2", "pclmulqdq"} <= flags:
+        assert "sse42" in AVAILABLE
+    if {"avx512f", "avx512bw", "avx512vl", "vpclmulqdq", "pclmulqdq", "sse4_2"} <= flags:
+        assert "avx512" in AVAILABLE
+        assert _crc32c._active_kernel() == "avx512"
 
 
 def test_check_value(fn):

@@ -25,9 +25,11 @@ from zcodecs._ext._crc32c_common cimport ZCODECS_CRC32C_CAPSULE, crc32c_xpow
 from zcodecs._ext._crc32c_hw cimport (
     CRC3_MAX_WORDS,
     __m128i,
-    _mm_crc32_u64,
+    crc32_u64,
     crc_3way,
     crc_tail,
+    hi64,
+    lo64,
     fill_shift_table,
 )
 
@@ -49,8 +51,6 @@ cdef extern from "<immintrin.h>" nogil:
     __m128i _mm_xor_si128(__m128i a, __m128i b)
     __m128i _mm_clmulepi64_si128(__m128i a, __m128i b, int imm)
     __m128i _mm_cvtsi32_si128(int a)
-    long long _mm_cvtsi128_si64(__m128i a)
-    long long _mm_extract_epi64(__m128i a, int imm)
     void _mm_prefetch(const char* p, int hint)
     enum: _MM_HINT_T0
 
@@ -109,7 +109,6 @@ cdef uint32_t crc32c_avx512(uint32_t crc, const unsigned char* p, size_t n) noex
     """Raw-register CRC32C update (no init/xorout): the capsule's target."""
     cdef __m512i x0, x1, x2, x3, k, lanes
     cdef __m128i v, k1
-    cdef uint64_t c
     if n < FOLD_MIN:
         return crc_3way(crc, p, n, _shift)
     # Xoring the incoming register into the first 4 message bytes is the
@@ -158,9 +157,7 @@ cdef uint32_t crc32c_avx512(uint32_t crc, const unsigned char* p, size_t n) noex
             _mm_loadu_si128(<const __m128i*>p))
         p += 16
         n -= 16
-    c = _mm_crc32_u64(0, <uint64_t>_mm_cvtsi128_si64(v))
-    c = _mm_crc32_u64(c, <uint64_t>_mm_extract_epi64(v, 1))
-    return crc_tail(<uint32_t>c, p, n)
+    return crc_tail(crc32_u64(crc32_u64(0, lo64(v)), hi64(v)), p, n)
 
 
 kernel = PyCapsule_New(<void*>crc32c_avx512, ZCODECS_CRC32C_CAPSULE, NULL)

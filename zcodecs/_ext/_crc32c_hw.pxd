@@ -9,20 +9,36 @@ from libc.string cimport memcpy
 from zcodecs._ext._crc32c_common cimport crc32c_xpow
 
 
-cdef extern from "<nmmintrin.h>" nogil:
+cdef extern from *:
+    """
+    #include <nmmintrin.h>
+    #include <wmmintrin.h>
+    /* 64-bit lane helpers.  On 32-bit x86 the 64-bit forms of crc32/movq do
+       not exist, so they are composed from 32-bit pieces; the results are
+       identical (crc32 over a u64 is crc32 over its two little-endian u32s). */
+    #if defined(__x86_64__) || defined(_M_X64)
+    static inline uint32_t zc_crc32_u64(uint32_t c, uint64_t v) {
+        return (uint32_t)_mm_crc32_u64(c, v);
+    }
+    static inline uint64_t zc_lo64(__m128i x) { return (uint64_t)_mm_cvtsi128_si64(x); }
+    #else
+    static inline uint32_t zc_crc32_u64(uint32_t c, uint64_t v) {
+        return _mm_crc32_u32(_mm_crc32_u32(c, (uint32_t)v), (uint32_t)(v >> 32));
+    }
+    static inline uint64_t zc_lo64(__m128i x) {
+        uint64_t r; _mm_storel_epi64((__m128i *)&r, x); return r;
+    }
+    #endif
+    static inline uint64_t zc_hi64(__m128i x) { return zc_lo64(_mm_unpackhi_epi64(x, x)); }
+    """
     ctypedef struct __m128i:
         pass
-    uint32_t _mm_crc32_u8(uint32_t crc, unsigned char v)
-    uint64_t _mm_crc32_u64(uint64_t crc, uint64_t v)
-
-
-cdef extern from "<wmmintrin.h>" nogil:
-    __m128i _mm_clmulepi64_si128(__m128i a, __m128i b, int imm)
-
-
-cdef extern from "<emmintrin.h>" nogil:
-    __m128i _mm_cvtsi64_si128(long long a)
-    long long _mm_cvtsi128_si64(__m128i a)
+    uint32_t _mm_crc32_u8(uint32_t crc, unsigned char v) nogil
+    uint32_t crc32_u64 "zc_crc32_u64"(uint32_t crc, uint64_t v) nogil
+    uint64_t lo64 "zc_lo64"(__m128i x) nogil
+    uint64_t hi64 "zc_hi64"(__m128i x) nogil
+    __m128i _mm_clmulepi64_si128(__m128i a, __m128i b, int imm) nogil
+    __m128i _mm_cvtsi32_si128(int a) nogil
 
 
 # Longest per-stream block of the 3-way loop, in 8-byte words.  Longer blocks
@@ -42,8 +58,7 @@ cdef inline uint64_t load_u64(const unsigned char* p) noexcept nogil:
 
 cdef inline uint64_t clmul_u32(uint32_t a, uint32_t b) noexcept nogil:
     """Carry-less product of two 32-bit values (a 63-bit result)."""
-    return <uint64_t>_mm_cvtsi128_si64(_mm_clmulepi64_si128(
-        _mm_cvtsi64_si128(<long long>a), _mm_cvtsi64_si128(<long long>b), 0x00))
+    return lo64(_mm_clmulepi64_si128(_mm_cvtsi32_si128(<int>a), _mm_cvtsi32_si128(<int>b), 0x00))
 
 
 cdef inline void fill_shift_table(uint32_t* table) noexcept nogil:
@@ -64,12 +79,10 @@ cdef inline void fill_shift_table(uint32_t* table) noexcept nogil:
 
 cdef inline uint32_t crc_tail(uint32_t crc, const unsigned char* p, size_t n) noexcept nogil:
     """Single dependent stream: fine for the short tails (< 24 bytes)."""
-    cdef uint64_t c = crc
     while n >= 8:
-        c = _mm_crc32_u64(c, load_u64(p))
+        crc = crc32_u64(crc, load_u64(p))
         p += 8
         n -= 8
-    crc = <uint32_t>c
     while n:
         crc = _mm_crc32_u8(crc, p[0])
         p += 1
@@ -91,7 +104,8 @@ cdef inline uint32_t crc_3way(uint32_t crc, const unsigned char* p, size_t n,
     (crc32(s, w ^ m) == crc32(s, w) ^ crc32(0, m)).
     """
     cdef size_t k, i, blk
-    cdef uint64_t c0, c1, c2, m
+    cdef uint32_t c0, c1, c2
+    cdef uint64_t m
     cdef const unsigned char* p1
     cdef const unsigned char* p2
     while n >= 24:
@@ -105,15 +119,15 @@ cdef inline uint32_t crc_3way(uint32_t crc, const unsigned char* p, size_t n,
         c1 = 0
         c2 = 0
         for i in range(k - 1):
-            c0 = _mm_crc32_u64(c0, load_u64(p + 8 * i))
-            c1 = _mm_crc32_u64(c1, load_u64(p1 + 8 * i))
-            c2 = _mm_crc32_u64(c2, load_u64(p2 + 8 * i))
-        c0 = _mm_crc32_u64(c0, load_u64(p1 - 8))
-        c1 = _mm_crc32_u64(c1, load_u64(p2 - 8))
+            c0 = crc32_u64(c0, load_u64(p + 8 * i))
+            c1 = crc32_u64(c1, load_u64(p1 + 8 * i))
+            c2 = crc32_u64(c2, load_u64(p2 + 8 * i))
+        c0 = crc32_u64(c0, load_u64(p1 - 8))
+        c1 = crc32_u64(c1, load_u64(p2 - 8))
         # c0 must move over 2k words, c1 over k words (see fill_shift_table).
-        m = (clmul_u32(<uint32_t>c0, shift[2 * k + 1])
-             ^ clmul_u32(<uint32_t>c1, shift[2 * k]))
-        crc = <uint32_t>_mm_crc32_u64(c2, load_u64(p2 + blk - 8) ^ m)
+        m = (clmul_u32(c0, shift[2 * k + 1])
+             ^ clmul_u32(c1, shift[2 * k]))
+        crc = crc32_u64(c2, load_u64(p2 + blk - 8) ^ m)
         p += 3 * blk
         n -= 3 * blk
     return crc_tail(crc, p, n)
