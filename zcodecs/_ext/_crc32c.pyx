@@ -148,7 +148,7 @@ cdef uint32_t _to_state_slow(object value) except? 0:
         ) from None
     if value < 0 or value > 0xFFFFFFFF:
         raise ValueError(f"crc32c: value must be in [0, 2**32), got {value}")
-    return <uint32_t>(<long long>value) ^ 0xFFFFFFFF
+    return ~<uint32_t>(<long long>value)
 
 
 cdef inline uint32_t _to_state(object value) except? 0:
@@ -162,8 +162,10 @@ cdef inline uint32_t _to_state(object value) except? 0:
     cdef long long v
     if PyLong_CheckExact(value):
         v = PyLong_AsLongLongAndOverflow(value, &overflow)
-        if overflow == 0 and 0 <= v <= 0xFFFFFFFF:
-            return <uint32_t>v ^ 0xFFFFFFFF
+        # (v >> 32) == 0 is the range check; a literal 0xFFFFFFFF here would
+        # make Cython compare through a Python int object.
+        if overflow == 0 and v >= 0 and (v >> 32) == 0:
+            return ~<uint32_t>v
     return _to_state_slow(value)
 
 
@@ -189,7 +191,7 @@ cdef inline uint32_t _run(crc32c_fn kernel, object data, object value) except? 0
             state = kernel(state, <const unsigned char*>view.buf, <size_t>view.len)
     finally:
         release(&view)
-    return state ^ 0xFFFFFFFF
+    return ~state  # xorout
 
 
 def crc32c(data, value=0):
