@@ -118,7 +118,8 @@ cdef crc32c_fn _kernel_ptr(object capsule) except NULL:
     return <crc32c_fn>PyCapsule_GetPointer(capsule, ZCODECS_CRC32C_CAPSULE)
 
 
-def _select_kernels():
+cdef _select_kernels():
+    """Probe the CPU once; import only the kernel modules it can run."""
     global _active, _active_name
     if zc_crc_cpu_avx512():
         cap = _load_kernel("avx512")

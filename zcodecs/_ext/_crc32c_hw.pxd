@@ -9,6 +9,22 @@ from libc.string cimport memcpy
 from zcodecs._ext._crc32c_common cimport crc32c_xpow
 
 
+cdef extern from "<nmmintrin.h>" nogil:
+    ctypedef struct __m128i:
+        pass
+    uint32_t _mm_crc32_u8(uint32_t crc, unsigned char v)
+    uint32_t _mm_crc32_u16(uint32_t crc, uint16_t v)
+    uint32_t _mm_crc32_u32(uint32_t crc, uint32_t v)
+    # Only exists on x86-64; called through zc_crc32_u64 below, which has a
+    # 32-bit fallback, so that the module also compiles for i686.
+    uint64_t _mm_crc32_u64(uint64_t crc, uint64_t v)
+    __m128i _mm_cvtsi32_si128(int a)
+
+
+cdef extern from "<wmmintrin.h>" nogil:
+    __m128i _mm_clmulepi64_si128(__m128i a, __m128i b, int imm)
+
+
 cdef extern from *:
     """
     #include <nmmintrin.h>
@@ -31,16 +47,9 @@ cdef extern from *:
     #endif
     static inline uint64_t zc_hi64(__m128i x) { return zc_lo64(_mm_unpackhi_epi64(x, x)); }
     """
-    ctypedef struct __m128i:
-        pass
-    uint32_t _mm_crc32_u8(uint32_t crc, unsigned char v) nogil
-    uint32_t _mm_crc32_u16(uint32_t crc, uint16_t v) nogil
-    uint32_t _mm_crc32_u32(uint32_t crc, uint32_t v) nogil
     uint32_t crc32_u64 "zc_crc32_u64"(uint32_t crc, uint64_t v) nogil
     uint64_t lo64 "zc_lo64"(__m128i x) nogil
     uint64_t hi64 "zc_hi64"(__m128i x) nogil
-    __m128i _mm_clmulepi64_si128(__m128i a, __m128i b, int imm) nogil
-    __m128i _mm_cvtsi32_si128(int a) nogil
 
 
 # Longest per-stream block of the 3-way loop, in 8-byte words.  Longer blocks
