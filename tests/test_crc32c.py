@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import os
 import platform
 import random
+import subprocess
 import sys
 import threading
 import time
@@ -78,6 +81,30 @@ def test_advertised_kernels_are_loaded():
     if {"avx512f", "avx512bw", "avx512vl", "vpclmulqdq", "pclmulqdq", "sse4_2"} <= flags:
         assert "avx512" in AVAILABLE
         assert _crc32c._active_kernel() == "avx512"
+
+
+@pytest.mark.parametrize("cap", ["portable", "sse42"])
+def test_kernel_cap_env_var_skips_simd_imports(cap):
+    # The dispatcher must import a kernel module only when it will use it;
+    # with the cap set, faster modules are not even imported.
+    code = (
+        "import sys\n"
+        "from zcodecs._ext import _crc32c as m\n"
+        "assert m.crc32c(b'123456789') == 0xE3069283\n"
+        "print(m._available_kernels())\n"
+        "print(sorted(k for k in sys.modules if k.startswith('zcodecs._ext._crc32c_')))\n"
+    )
+    env = {**os.environ, "ZCODECS_CRC32C_KERNEL": cap}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    kernels = ast.literal_eval(out[0])
+    modules = ast.literal_eval(out[1])
+    assert "avx512" not in kernels
+    assert "zcodecs._ext._crc32c_avx512" not in modules
+    assert kernels[-1] == "portable"
+    if cap == "portable":
+        assert kernels == ["portable"]
+        assert modules == []
 
 
 def test_check_value(fn):

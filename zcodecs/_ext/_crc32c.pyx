@@ -13,6 +13,8 @@ from zcodecs._ext._crc32c_common cimport CRC32C_POLY, ZCODECS_CRC32C_CAPSULE, cr
 
 import importlib
 import operator
+import os
+import warnings
 
 __all__ = ["crc32c"]
 
@@ -119,13 +121,26 @@ cdef crc32c_fn _kernel_ptr(object capsule) except NULL:
 
 
 cdef _select_kernels():
-    """Probe the CPU once; import only the kernel modules it can run."""
+    """Probe the CPU once; import only the kernel modules it can run.
+
+    ZCODECS_CRC32C_KERNEL=sse42|portable caps the choice (the faster kernels
+    are then neither probed nor imported): a field switch for suspected
+    SIMD trouble, and what the tests use to check the lazy imports.
+    """
     global _active, _active_name
-    if zc_crc_cpu_avx512():
+    order = ["avx512", "sse42", "portable"]
+    cap_name = os.environ.get("ZCODECS_CRC32C_KERNEL", "").strip().lower()
+    if cap_name in order:
+        order = order[order.index(cap_name):]
+    elif cap_name:
+        warnings.warn(
+            f"ZCODECS_CRC32C_KERNEL={cap_name!r} ignored: expected one of "
+            f"avx512, sse42, portable", RuntimeWarning, stacklevel=2)
+    if "avx512" in order and zc_crc_cpu_avx512():
         cap = _load_kernel("avx512")
         if cap is not None:
             _kernels["avx512"] = cap
-    if zc_crc_cpu_sse42():
+    if "sse42" in order and zc_crc_cpu_sse42():
         cap = _load_kernel("sse42")
         if cap is not None:
             _kernels["sse42"] = cap
@@ -133,7 +148,6 @@ cdef _select_kernels():
     _active_name = next(iter(_kernels))
     if _kernels[_active_name] is not None:
         _active = _kernel_ptr(_kernels[_active_name])
-
 
 _select_kernels()
 
