@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import crc32c as ref
 import numpy as np
@@ -241,6 +242,27 @@ def test_value_accepts_integer_likes():
     assert crc32c(b"abc", np.uint32(0xFFFFFFFF)) == expect
     assert crc32c(b"abc", np.int64(0xFFFFFFFF)) == expect
     assert crc32c(b"abc", value=7) == ref.crc32c(b"abc", 7)
+
+
+def test_value_int_subclasses():
+    class Seed(int):
+        pass
+
+    assert crc32c(b"abc", True) == ref.crc32c(b"abc", 1)
+    assert crc32c(b"abc", Seed(0xABCDEF)) == ref.crc32c(b"abc", 0xABCDEF)
+    with pytest.raises(ValueError):
+        crc32c(b"abc", Seed(-5))
+
+
+def test_concurrent_calls_are_independent(pool):
+    # Kernels keep no mutable state: threads hashing at once (GIL released
+    # for the large ones) must each get their own right answer.
+    view = memoryview(pool)
+    jobs = [(view[i * 100_000: i * 100_000 + 1_000_000 + i], i * 7919) for i in range(16)]
+    expect = [ref.crc32c(d, v) for d, v in jobs]
+    with ThreadPoolExecutor(max_workers=4) as ex:
+        for _ in range(3):
+            assert list(ex.map(lambda job: crc32c(*job), jobs)) == expect
 
 
 def test_result_is_plain_int():
