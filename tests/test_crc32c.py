@@ -311,3 +311,40 @@ def test_releases_gil():
     finally:
         sys.setswitchinterval(old)
     assert progress and max(progress) > 0, progress
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses mmap/mprotect via libc")
+def test_no_reads_outside_the_buffer():
+    """Buffers placed flush against PROT_NONE guard pages, on both sides.
+
+    Any kernel load before the first or after the last byte (a wide SIMD
+    load on a short tail, say) would crash here instead of silently reading
+    a neighbour's memory.
+    """
+    import ctypes
+    import mmap
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    page = mmap.PAGESIZE
+    span = 64 * page
+    total = span + 2 * page
+    base = libc.mmap(None, total, mmap.PROT_READ | mmap.PROT_WRITE,
+                     mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
+    assert base not in (None, ctypes.c_void_p(-1).value)
+    try:
+        assert libc.mprotect(base, page, 0) == 0  # PROT_NONE
+        assert libc.mprotect(base + page + span, page, 0) == 0  # PROT_NONE
+        lo, hi = base + page, base + page + span
+        ctypes.memmove(lo, random.Random(3).randbytes(span), span)
+        for name in AVAILABLE:
+            for n in [*range(1100), 4095, 4096, 4097, 65535, 200_001, span]:
+                for addr in (lo, hi - n):
+                    view = memoryview((ctypes.c_char * n).from_address(addr)).cast("B")
+                    assert _crc32c._crc32c_with(name, view, 9) == ref.crc32c(bytes(view), 9)
+    finally:
+        libc.munmap(base, total)
