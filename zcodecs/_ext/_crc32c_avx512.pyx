@@ -166,7 +166,7 @@ cdef uint32_t crc32c_avx512(uint32_t crc, const unsigned char* p, size_t n) noex
             _mm_loadu_si128(<const __m128i*>p))
         p += 16
         n -= 16
-    return crc_tail(crc32_u64(crc32_u64(0, lo64(v)), hi64(v)), p, n)
+    return crc_tail(<uint32_t>crc32_u64(crc32_u64(0, lo64(v)), hi64(v)), p, n)
 
 
 kernel = PyCapsule_New(<void*>crc32c_avx512, ZCODECS_CRC32C_CAPSULE, NULL)

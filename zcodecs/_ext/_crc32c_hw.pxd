@@ -32,14 +32,18 @@ cdef extern from *:
     /* 64-bit lane helpers.  On 32-bit x86 the 64-bit forms of crc32/movq do
        not exist, so they are composed from 32-bit pieces; the results are
        identical (crc32 over a u64 is crc32 over its two little-endian u32s). */
+    /* The state is carried as a 64-bit value on purpose: with a uint32_t
+       state gcc re-zero-extends it (mov r32,r32) before every crc32q, which
+       lengthens each stream's dependency chain from 3 to 4 cycles (measured
+       17.7 -> 23.6 GB/s for the 3-stream loop at 1 MiB). */
     #if defined(__x86_64__) || defined(_M_X64)
-    static inline uint32_t zc_crc32_u64(uint32_t c, uint64_t v) {
-        return (uint32_t)_mm_crc32_u64(c, v);
+    static inline uint64_t zc_crc32_u64(uint64_t c, uint64_t v) {
+        return _mm_crc32_u64(c, v);
     }
     static inline uint64_t zc_lo64(__m128i x) { return (uint64_t)_mm_cvtsi128_si64(x); }
     #else
-    static inline uint32_t zc_crc32_u64(uint32_t c, uint64_t v) {
-        return _mm_crc32_u32(_mm_crc32_u32(c, (uint32_t)v), (uint32_t)(v >> 32));
+    static inline uint64_t zc_crc32_u64(uint64_t c, uint64_t v) {
+        return _mm_crc32_u32(_mm_crc32_u32((uint32_t)c, (uint32_t)v), (uint32_t)(v >> 32));
     }
     static inline uint64_t zc_lo64(__m128i x) {
         uint64_t r; _mm_storel_epi64((__m128i *)&r, x); return r;
@@ -47,7 +51,7 @@ cdef extern from *:
     #endif
     static inline uint64_t zc_hi64(__m128i x) { return zc_lo64(_mm_unpackhi_epi64(x, x)); }
     """
-    uint32_t crc32_u64 "zc_crc32_u64"(uint32_t crc, uint64_t v) nogil
+    uint64_t crc32_u64 "zc_crc32_u64"(uint64_t crc, uint64_t v) nogil
     uint64_t lo64 "zc_lo64"(__m128i x) nogil
     uint64_t hi64 "zc_hi64"(__m128i x) nogil
 
@@ -96,10 +100,12 @@ cdef inline uint32_t crc_tail(uint32_t crc, const unsigned char* p, size_t n) no
     """
     cdef uint32_t w
     cdef uint16_t h
+    cdef uint64_t c = crc
     while n >= 8:
-        crc = crc32_u64(crc, load_u64(p))
+        c = crc32_u64(c, load_u64(p))
         p += 8
         n -= 8
+    crc = <uint32_t>c
     if n & 4:
         memcpy(&w, p, 4)
         crc = _mm_crc32_u32(crc, w)
@@ -127,8 +133,7 @@ cdef inline uint32_t crc_3way(uint32_t crc, const unsigned char* p, size_t n,
     (crc32(s, w ^ m) == crc32(s, w) ^ crc32(0, m)).
     """
     cdef size_t k, i, blk
-    cdef uint32_t c0, c1, c2
-    cdef uint64_t m
+    cdef uint64_t c0, c1, c2, m
     cdef const unsigned char* p1
     cdef const unsigned char* p2
     while n >= 24:
@@ -148,9 +153,9 @@ cdef inline uint32_t crc_3way(uint32_t crc, const unsigned char* p, size_t n,
         c0 = crc32_u64(c0, load_u64(p1 - 8))
         c1 = crc32_u64(c1, load_u64(p2 - 8))
         # c0 must move over 2k words, c1 over k words (see fill_shift_table).
-        m = (clmul_u32(c0, shift[2 * k + 1])
-             ^ clmul_u32(c1, shift[2 * k]))
-        crc = crc32_u64(c2, load_u64(p2 + blk - 8) ^ m)
+        m = (clmul_u32(<uint32_t>c0, shift[2 * k + 1])
+             ^ clmul_u32(<uint32_t>c1, shift[2 * k]))
+        crc = <uint32_t>crc32_u64(c2, load_u64(p2 + blk - 8) ^ m)
         p += 3 * blk
         n -= 3 * blk
     return crc_tail(crc, p, n)
