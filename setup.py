@@ -208,6 +208,8 @@ def ext_compile_flags(name: str) -> list[str]:
         flags += ["-msse4.2", "-mpclmul"]
     if IS_X86 and name.endswith("_avx2"):
         flags += ["-mavx2"]
+    if IS_X86 and name.endswith("_avx512"):
+        flags += ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mvpclmulqdq", "-mpclmul", "-msse4.2"]
     return flags
 
 
@@ -258,7 +260,7 @@ def make_extensions() -> list[Extension]:
         ext("_blosc", vendored=True, system=("blosc2", "libzstd", "liblz4"), zlib=True),
     ]
     if IS_X86:
-        exts += [ext("_crc32c_sse42"), ext("_shuffle_avx2")]
+        exts += [ext("_crc32c_sse42"), ext("_shuffle_avx2"), ext("_crc32c_avx512")]
     # A module listed before its .pyx lands is skipped rather than failing the build.
     return [e for e in exts if (ROOT / e.sources[0]).is_file()]
 
