@@ -146,6 +146,7 @@ class BuildExt(build_ext):
 
     def build_extensions(self) -> None:
         if VENDORED_EXTS:
+            ensure_vendored_sources()
             archive_dir = Path(self.build_temp) / "vendored"
             self.build_vendored(archive_dir)
             for ext in self.extensions:
@@ -272,9 +273,6 @@ class SDist(sdist):
         ensure_vendored_sources()
         super().run()
 
-
-if not SYSTEM_LIBS and "egg_info" not in sys.argv and "--version" not in sys.argv:
-    ensure_vendored_sources()
 
 setup(
     ext_modules=cythonize(
