@@ -85,7 +85,7 @@ def test_advertised_kernels_are_loaded():
 
 
 @pytest.mark.parametrize("cap", ["portable", "sse42"])
-def test_kernel_cap_env_var_skips_simd_imports(cap):
+def test_kernel_cap_env_var_skips_simd_imports(cap, tmp_path):
     # The dispatcher must import a kernel module only when it will use it;
     # with the cap set, faster modules are not even imported.
     code = (
@@ -96,8 +96,10 @@ def test_kernel_cap_env_var_skips_simd_imports(cap):
         "print(sorted(k for k in sys.modules if k.startswith('zcodecs._ext._crc32c_')))\n"
     )
     env = {**os.environ, "ZCODECS_CRC32C_KERNEL": cap}
+    # cwd away from the repository root, so `python -c` (which puts the cwd
+    # first on sys.path) imports the installed zcodecs, not the source tree.
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True, check=True).stdout.splitlines()
+                         text=True, check=True, cwd=tmp_path).stdout.splitlines()
     kernels = ast.literal_eval(out[0])
     modules = ast.literal_eval(out[1])
     assert "avx512" not in kernels
