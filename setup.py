@@ -99,6 +99,13 @@ def vendored_libraries() -> list[VendoredLibrary]:
                          ("SHUFFLE_AVX512_ENABLED", "1")]
     elif IS_ARM64:
         blosc_macros += [("SHUFFLE_NEON_ENABLED", "1")]
+    if SYSTEM_LIBS:
+        # blosclz is internal to c-blosc2 (not exported by libblosc2), so it
+        # is compiled from the vendored tree even when the rest is linked.
+        return [VendoredLibrary(
+            "blosclz", [blosc2 / "blosc" / "blosclz.c", blosc2 / "blosc" / "fastcopy.c"],
+            [blosc2 / "include", blosc2 / "blosc"], list(hide),
+        )]
     return [
         VendoredLibrary("zstd", zstd_sources, [zstd, zstd / "common"], zstd_macros),
         VendoredLibrary("lz4", [lz4 / "lz4.c", lz4 / "lz4hc.c"], [lz4], list(hide)),
@@ -147,7 +154,7 @@ class BuildExt(build_ext):
     def build_extensions(self) -> None:
         if VENDORED_EXTS:
             ensure_vendored_sources()
-            archive_dir = Path(self.build_temp) / "vendored"
+            archive_dir = Path(self.build_temp) / ("vendored-system" if SYSTEM_LIBS else "vendored")
             self.build_vendored(archive_dir)
             for ext in self.extensions:
                 if ext.name in VENDORED_EXTS:
@@ -225,7 +232,7 @@ def make_extensions() -> list[Extension]:
     common = {"define_macros": [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]}
 
     def ext(name: str, *, vendored: bool = False, system: tuple[str, ...] = (),
-            zlib: bool = False) -> Extension:
+            zlib: bool = False, blosclz: bool = False) -> Extension:
         include_dirs = [np_inc, "zcodecs/_ext"]
         library_dirs: list[str] = []
         libraries: list[str] = []
@@ -248,7 +255,7 @@ def make_extensions() -> list[Extension]:
             include_dirs=include_dirs, library_dirs=library_dirs,
             libraries=libraries, define_macros=macros,
         )
-        if vendored and not SYSTEM_LIBS:
+        if vendored and (blosclz or not SYSTEM_LIBS):
             VENDORED_EXTS.add(e.name)
         return e
 
@@ -258,7 +265,8 @@ def make_extensions() -> list[Extension]:
         ext("_shard_index"),
         ext("_zstd", vendored=True, system=("libzstd",)),
         ext("_gzip", zlib=True),
-        ext("_blosc", vendored=True, system=("blosc2", "libzstd", "liblz4"), zlib=True),
+        ext("_blosc", vendored=True, system=("blosc2", "libzstd", "liblz4"), zlib=True,
+            blosclz=True),
     ]
     if IS_X86:
         exts += [ext("_crc32c_sse42"), ext("_shuffle_avx2"), ext("_crc32c_avx512")]
