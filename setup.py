@@ -99,6 +99,13 @@ def vendored_libraries() -> list[VendoredLibrary]:
                          ("SHUFFLE_AVX512_ENABLED", "1")]
     elif IS_ARM64:
         blosc_macros += [("SHUFFLE_NEON_ENABLED", "1")]
+    if SYSTEM_LIBS:
+        # blosclz is internal to c-blosc2 (not exported by libblosc2), so it
+        # is compiled from the vendored tree even when the rest is linked.
+        return [VendoredLibrary(
+            "blosclz", [blosc2 / "blosc" / "blosclz.c", blosc2 / "blosc" / "fastcopy.c"],
+            [blosc2 / "include", blosc2 / "blosc"], list(hide),
+        )]
     return [
         VendoredLibrary("zstd", zstd_sources, [zstd, zstd / "common"], zstd_macros),
         VendoredLibrary("lz4", [lz4 / "lz4.c", lz4 / "lz4hc.c"], [lz4], list(hide)),
@@ -146,7 +153,8 @@ class BuildExt(build_ext):
 
     def build_extensions(self) -> None:
         if VENDORED_EXTS:
-            archive_dir = Path(self.build_temp) / "vendored"
+            ensure_vendored_sources()
+            archive_dir = Path(self.build_temp) / ("vendored-system" if SYSTEM_LIBS else "vendored")
             self.build_vendored(archive_dir)
             for ext in self.extensions:
                 if ext.name in VENDORED_EXTS:
@@ -208,6 +216,8 @@ def ext_compile_flags(name: str) -> list[str]:
         flags += ["-msse4.2", "-mpclmul"]
     if IS_X86 and name.endswith("_avx2"):
         flags += ["-mavx2"]
+    if IS_X86 and name.endswith("_avx512"):
+        flags += ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mvpclmulqdq", "-mpclmul", "-msse4.2"]
     return flags
 
 
@@ -222,7 +232,7 @@ def make_extensions() -> list[Extension]:
     common = {"define_macros": [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]}
 
     def ext(name: str, *, vendored: bool = False, system: tuple[str, ...] = (),
-            zlib: bool = False) -> Extension:
+            zlib: bool = False, blosclz: bool = False) -> Extension:
         include_dirs = [np_inc, "zcodecs/_ext"]
         library_dirs: list[str] = []
         libraries: list[str] = []
@@ -245,7 +255,7 @@ def make_extensions() -> list[Extension]:
             include_dirs=include_dirs, library_dirs=library_dirs,
             libraries=libraries, define_macros=macros,
         )
-        if vendored and not SYSTEM_LIBS:
+        if vendored and (blosclz or not SYSTEM_LIBS):
             VENDORED_EXTS.add(e.name)
         return e
 
@@ -255,10 +265,11 @@ def make_extensions() -> list[Extension]:
         ext("_shard_index"),
         ext("_zstd", vendored=True, system=("libzstd",)),
         ext("_gzip", zlib=True),
-        ext("_blosc", vendored=True, system=("blosc2", "libzstd", "liblz4"), zlib=True),
+        ext("_blosc", vendored=True, system=("blosc2", "libzstd", "liblz4"), zlib=True,
+            blosclz=True),
     ]
     if IS_X86:
-        exts += [ext("_crc32c_sse42"), ext("_shuffle_avx2")]
+        exts += [ext("_crc32c_sse42"), ext("_shuffle_avx2"), ext("_crc32c_avx512")]
     # A module listed before its .pyx lands is skipped rather than failing the build.
     return [e for e in exts if (ROOT / e.sources[0]).is_file()]
 
@@ -270,9 +281,6 @@ class SDist(sdist):
         ensure_vendored_sources()
         super().run()
 
-
-if not SYSTEM_LIBS and "egg_info" not in sys.argv and "--version" not in sys.argv:
-    ensure_vendored_sources()
 
 setup(
     ext_modules=cythonize(

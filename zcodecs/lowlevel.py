@@ -17,6 +17,7 @@ carry the C library's error name.
 from __future__ import annotations
 
 from zcodecs._ext._blosc import blosc_cbuffer_sizes, blosc_compress, blosc_decompress
+from zcodecs._ext._crc32c import crc32c
 from zcodecs._ext._gzip import gzip_compress, gzip_decompress
 from zcodecs._ext._zstd import zstd_compress, zstd_decompress
 
@@ -24,6 +25,7 @@ __all__ = [
     "blosc_cbuffer_sizes",
     "blosc_compress",
     "blosc_decompress",
+    "crc32c",
     "gzip_compress",
     "gzip_decompress",
     "zstd_compress",

@@ -34,7 +34,6 @@ from zcodecs._ext._blosc_c cimport (
     blosc2_unshuffle,
     blosclz_compress,
     blosclz_decompress,
-    print_error,
 )
 from zcodecs._ext._buffers cimport acquire_read, acquire_write, init_view, release
 from zcodecs._ext._pybytes cimport drop_bytes, finish_bytes, new_bytes, zc_bytes_data
@@ -90,6 +89,17 @@ _CNAMES = {"blosclz": N_BLOSCLZ, "lz4": N_LZ4, "lz4hc": N_LZ4HC, "zlib": N_ZLIB,
            "zstd": N_ZSTD}
 _SHUFFLES = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2, 0: 0, 1: 1, 2: 2}
 CNAMES = tuple(_CNAMES)
+# c-blosc2's error codes (blosc2.h) by name, for messages.
+_BLOSC2_ERRORS = {
+    -1: "BLOSC2_ERROR_FAILURE", -2: "BLOSC2_ERROR_STREAM", -3: "BLOSC2_ERROR_DATA",
+    -4: "BLOSC2_ERROR_MEMORY_ALLOC", -5: "BLOSC2_ERROR_READ_BUFFER",
+    -6: "BLOSC2_ERROR_WRITE_BUFFER", -7: "BLOSC2_ERROR_CODEC_SUPPORT",
+    -8: "BLOSC2_ERROR_CODEC_PARAM", -9: "BLOSC2_ERROR_CODEC_DICT",
+    -10: "BLOSC2_ERROR_VERSION_SUPPORT", -11: "BLOSC2_ERROR_INVALID_HEADER",
+    -12: "BLOSC2_ERROR_INVALID_PARAM", -17: "BLOSC2_ERROR_RUN_LENGTH",
+    -18: "BLOSC2_ERROR_FILTER_PIPELINE", -22: "BLOSC2_ERROR_2GB_LIMIT",
+    -32: "BLOSC2_ERROR_NULL_POINTER", -35: "BLOSC2_ERROR_MAX_BUFSIZE_EXCEEDED",
+}
 SHUFFLES = ("noshuffle", "shuffle", "bitshuffle")
 
 blosc2_init()
@@ -554,7 +564,7 @@ def blosc_decompress(data, out=None, *, max_size=None):
             if rc != nbytes:
                 if rc < 0:
                     raise DecodeError(f"blosc: corrupt frame (c-blosc2 error {rc}: "
-                                      f"{print_error(rc).decode('utf-8', 'replace')})")
+                                      f"{_BLOSC2_ERRORS.get(rc, 'unknown error')})")
                 raise DecodeError(f"blosc: frame decoded to {rc} bytes, header says {nbytes}")
         if out is not None:
             return out

@@ -26,13 +26,20 @@ cdef extern from "blosc2.h" nogil:
     int32_t blosc2_bitshuffle(int32_t typesize, int32_t blocksize, const void* src, void* dest)
     int32_t blosc2_bitunshuffle(int32_t typesize, int32_t blocksize, const void* src,
                                 void* dest)
-    char* print_error(int rc)
 
 
-cdef extern from "blosclz.h" nogil:
+# blosclz is internal to c-blosc2 (no installed header, symbols not exported),
+# so it is declared here and always compiled from the vendored tree, also
+# when ZCODECS_SYSTEM_LIBS=1 links the rest of c-blosc2 from the system.
+cdef extern from *:
+    """
+    int blosclz_compress(const int clevel, const void* input, int length, void* output,
+                         int maxout, void* ctx);
+    int blosclz_decompress(const void* input, int length, void* output, int maxout);
+    """
     int blosclz_compress(int clevel, const void* input, int length, void* output, int maxout,
-                         blosc2_context* ctx)
-    int blosclz_decompress(const void* input, int length, void* output, int maxout)
+                         void* ctx) nogil
+    int blosclz_decompress(const void* input, int length, void* output, int maxout) nogil
 
 
 cdef extern from "lz4.h" nogil:

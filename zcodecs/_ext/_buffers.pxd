@@ -8,30 +8,28 @@ from cpython.buffer cimport (
 )
 
 
-from libc.string cimport memset
-
-
 cdef extern from "Python.h":
     const Py_ssize_t PY_SSIZE_T_MAX
 
 
+# Cython types Py_buffer.obj as a Python object, so `view.obj = NULL` and
+# `view.obj is not NULL` do not compile (Cython 3.x); these touch the raw C
+# field instead.  Call init_view() before acquire_*() so release() is safe
+# in a `finally` even when acquisition failed.
 cdef extern from *:
     """
-    #define ZC_VIEW_HELD(view) ((view)->obj != NULL)
+    static CYTHON_INLINE void zc_buffer_init_view(Py_buffer *v) { v->obj = NULL; }
+    static CYTHON_INLINE int zc_buffer_view_held(const Py_buffer *v) { return v->obj != NULL; }
     """
-    bint ZC_VIEW_HELD(Py_buffer* view) nogil
-
-
-cdef inline void init_view(Py_buffer* view) noexcept nogil:
-    """Mark a view as empty so release() is safe on every path."""
-    memset(view, 0, sizeof(Py_buffer))
+    void init_view "zc_buffer_init_view"(Py_buffer* view) noexcept nogil
+    bint view_held "zc_buffer_view_held"(Py_buffer* view) noexcept nogil
 
 
 cdef inline int acquire_read(object obj, Py_buffer* view, str what) except -1:
     """Get a contiguous read-only view of ``obj`` (C or Fortran order, memory order)."""
     try:
         PyObject_GetBuffer(obj, view, PyBUF_ANY_CONTIGUOUS)
-    except (BufferError, ValueError) as exc:
+    except (BufferError, ValueError) as exc:  # numpy raises ValueError
         from zcodecs.errors import BufferTypeError
         raise BufferTypeError(
             f"{what}: expected a contiguous buffer (bytes, bytearray, memoryview or a "
@@ -50,7 +48,7 @@ cdef inline int acquire_write(object obj, Py_buffer* view, str what) except -1:
     """Get a contiguous writable view of ``obj``."""
     try:
         PyObject_GetBuffer(obj, view, PyBUF_ANY_CONTIGUOUS | PyBUF_WRITABLE)
-    except (BufferError, ValueError) as exc:
+    except (BufferError, ValueError) as exc:  # numpy raises ValueError
         from zcodecs.errors import BufferTypeError
         raise BufferTypeError(
             f"{what}: expected a writable contiguous buffer (bytearray, writable "
@@ -65,5 +63,5 @@ cdef inline int acquire_write(object obj, Py_buffer* view, str what) except -1:
 
 
 cdef inline void release(Py_buffer* view) noexcept:
-    if ZC_VIEW_HELD(view):
+    if view_held(view):
         PyBuffer_Release(view)
