@@ -11,8 +11,9 @@ For every kernel, configuration, data kind and chunk size the same buffer of
 (zcodecs and each installed peer) makes passes over *all* the chunks, one call
 per chunk, with the same settings and on one thread.  The first pass is a
 warm-up whose results are checked (checksums equal, outputs byte-identical or
-round-tripping); then the implementations take turns for ``repeats`` timed
-passes (round-robin, garbage collector off) and the median pass time gives the
+round-tripping); then the implementations take turns (rotating order, garbage
+collector off) for ``repeats`` timed samples of one or more passes (at least
+:data:`MIN_SAMPLE_TIME` each) and the median time per pass gives the
 throughput in GB/s (10**9 bytes per second of *uncompressed* data, for
 decompression too).  ``zc/peer`` is the zcodecs throughput divided by the
 peer's: above 1 means zcodecs is faster.  Compressors also report their
@@ -595,39 +596,70 @@ def _loop_copy(xs: Sequence[Any], outs: Sequence[np.ndarray]) -> Callable[[], No
     return run
 
 
+MIN_SAMPLE_TIME = 0.01
+"""Seconds: a timed sample repeats the pass until it lasts about this long."""
+
+
+def _calibrate(run: Callable[[], object]) -> tuple[int, float]:
+    """Time one pass; return (passes per sample, seconds of this pass)."""
+    t0 = time.perf_counter()
+    run()
+    t = time.perf_counter() - t0
+    return (max(1, min(1000, math.ceil(MIN_SAMPLE_TIME / t))) if t > 0 else 1000), t
+
+
 def time_impls(impls: Sequence[Impl], nbytes: int, repeats: int) -> None:
-    """Time the available implementations round-robin and store their median GB/s.
+    """Time the available implementations in rotating turns and store their median GB/s.
+
+    Each implementation first makes one calibration pass, which fixes how many
+    passes make one sample (enough for :data:`MIN_SAMPLE_TIME`, so fast kernels
+    are not timed at the clock's resolution); a calibration pass that is long
+    enough on its own is kept as the first sample.  Then the implementations
+    take turns until each has `repeats` samples, the starting implementation
+    rotating each round so none is always first (cold caches) or always right
+    after a given other.
 
     Parameters
     ----------
     impls : sequence of Impl
         Implementations; those with ``run is None`` are skipped.  On return
-        each measured one has ``gbps`` set.  One raising during timing gets
-        ``run = None`` and the error in ``note``.
+        each measured one has ``gbps`` (median over the samples) and ``times``
+        (seconds per pass, one entry per sample) set.  One raising during
+        timing gets ``run = None`` and the error in ``note``.
     nbytes : int
         Bytes of uncompressed data processed by one pass.
     repeats : int
-        Number of timed passes per implementation.
+        Number of samples per implementation.
     """
     live = [i for i in impls if i.run is not None]
     samples: dict[int, list[float]] = {id(i): [] for i in live}
+    inner: dict[int, int] = {}
     was_enabled = gc.isenabled()
     gc.collect()
     gc.disable()
     try:
-        for _ in range(max(1, repeats)):
-            for impl in live:
-                if impl.run is None:
+        for rnd in range(-1, max(1, repeats)):
+            k = rnd % len(live) if live else 0
+            for impl in live[k:] + live[:k]:
+                run = impl.run
+                if run is None or len(samples[id(impl)]) >= max(1, repeats):
                     continue
-                t0 = time.perf_counter()
                 try:
-                    impl.run()
+                    if rnd < 0:
+                        n, t = _calibrate(run)
+                        inner[id(impl)] = n
+                        if n == 1:
+                            samples[id(impl)].append(t)
+                        continue
+                    n = inner[id(impl)]
+                    t0 = time.perf_counter()
+                    for _ in range(n):
+                        run()
+                    samples[id(impl)].append((time.perf_counter() - t0) / n)
                 except Exception as exc:  # noqa: BLE001 - reported in the table
                     print(f"  ! {impl.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
                     impl.run = None
                     impl.note = f"error: {type(exc).__name__}"
-                    continue
-                samples[id(impl)].append(time.perf_counter() - t0)
     finally:
         if was_enabled:
             gc.enable()
