@@ -46,5 +46,5 @@ cdef inline int acquire_write(object obj, Py_buffer* view, str what) except -1:
 
 
 cdef inline void release(Py_buffer* view) noexcept:
-    if view.obj is not NULL:
+    if <void*>view.obj is not NULL:  # Py_buffer.obj is typed `object` in Cython 3
         PyBuffer_Release(view)
