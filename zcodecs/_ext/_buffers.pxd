@@ -12,7 +12,7 @@ cdef inline int acquire_read(object obj, Py_buffer* view, str what) except -1:
     """Get a contiguous read-only view of ``obj`` (C or Fortran order, memory order)."""
     try:
         PyObject_GetBuffer(obj, view, PyBUF_ANY_CONTIGUOUS)
-    except BufferError as exc:
+    except (BufferError, ValueError) as exc:  # numpy raises ValueError: not contiguous
         from zcodecs.errors import BufferTypeError
         raise BufferTypeError(
             f"{what}: expected a contiguous buffer (bytes, bytearray, memoryview or a "
@@ -31,7 +31,7 @@ cdef inline int acquire_write(object obj, Py_buffer* view, str what) except -1:
     """Get a contiguous writable view of ``obj``."""
     try:
         PyObject_GetBuffer(obj, view, PyBUF_ANY_CONTIGUOUS | PyBUF_WRITABLE)
-    except BufferError as exc:
+    except (BufferError, ValueError) as exc:  # numpy: ValueError for read-only arrays
         from zcodecs.errors import BufferTypeError
         raise BufferTypeError(
             f"{what}: expected a writable contiguous buffer (bytearray, writable "
