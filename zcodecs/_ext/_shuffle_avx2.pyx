@@ -97,7 +97,8 @@ cdef inline void _unshuffle_tail(src_ptr src, dst_ptr dst, size_t n, size_t k,
 
 
 # ---------------------------------------------------------------- size 2
-cdef void _shuffle2(src_ptr src, dst_ptr dst, size_t n) noexcept nogil:
+cdef size_t _shuffle2(src_ptr src, dst_ptr dst, size_t n,
+                      size_t stride) noexcept nogil:
     # 32 elements (64 bytes) per step.
     cdef __m256i mask = _mm256_setr_epi64x(_EVEN_ODD_LO, _EVEN_ODD_HI,
                                            _EVEN_ODD_LO, _EVEN_ODD_HI)
@@ -109,27 +110,29 @@ cdef void _shuffle2(src_ptr src, dst_ptr dst, size_t n) noexcept nogil:
         b = _mm256_permute4x64_epi64(
             _mm256_shuffle_epi8(_load(src + 2 * i + 32), mask), 0xD8)
         _store(dst + i, _mm256_permute2x128_si256(a, b, 0x20))
-        _store(dst + n + i, _mm256_permute2x128_si256(a, b, 0x31))
+        _store(dst + stride + i, _mm256_permute2x128_si256(a, b, 0x31))
         i += 32
-    _shuffle_tail(src, dst, n, 2, i)
+    return i
 
 
-cdef void _unshuffle2(src_ptr src, dst_ptr dst, size_t n) noexcept nogil:
+cdef size_t _unshuffle2(src_ptr src, dst_ptr dst, size_t n,
+                        size_t stride) noexcept nogil:
     cdef __m256i s0, s1, lo, hi
     cdef size_t i = 0
     while i + 32 <= n:
         s0 = _load(src + i)
-        s1 = _load(src + n + i)
+        s1 = _load(src + stride + i)
         lo = _mm256_unpacklo_epi8(s0, s1)   # [e0-7 | e16-23]
         hi = _mm256_unpackhi_epi8(s0, s1)   # [e8-15 | e24-31]
         _store(dst + 2 * i, _mm256_permute2x128_si256(lo, hi, 0x20))
         _store(dst + 2 * i + 32, _mm256_permute2x128_si256(lo, hi, 0x31))
         i += 32
-    _unshuffle_tail(src, dst, n, 2, i)
+    return i
 
 
 # ---------------------------------------------------------------- size 4
-cdef void _shuffle4(src_ptr src, dst_ptr dst, size_t n) noexcept nogil:
+cdef size_t _shuffle4(src_ptr src, dst_ptr dst, size_t n,
+                      size_t stride) noexcept nogil:
     # 32 elements (128 bytes) per step.
     cdef __m256i mask = _mm256_setr_epi64x(_T4X4_LO, _T4X4_HI, _T4X4_LO, _T4X4_HI)
     cdef __m256i idx = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)
@@ -148,22 +151,23 @@ cdef void _shuffle4(src_ptr src, dst_ptr dst, size_t n) noexcept nogil:
         t2 = _mm256_unpacklo_epi64(v2, v3)
         t3 = _mm256_unpackhi_epi64(v2, v3)
         _store(dst + i, _mm256_permute2x128_si256(t0, t2, 0x20))
-        _store(dst + n + i, _mm256_permute2x128_si256(t1, t3, 0x20))
-        _store(dst + 2 * n + i, _mm256_permute2x128_si256(t0, t2, 0x31))
-        _store(dst + 3 * n + i, _mm256_permute2x128_si256(t1, t3, 0x31))
+        _store(dst + stride + i, _mm256_permute2x128_si256(t1, t3, 0x20))
+        _store(dst + 2 * stride + i, _mm256_permute2x128_si256(t0, t2, 0x31))
+        _store(dst + 3 * stride + i, _mm256_permute2x128_si256(t1, t3, 0x31))
         i += 32
-    _shuffle_tail(src, dst, n, 4, i)
+    return i
 
 
-cdef void _unshuffle4(src_ptr src, dst_ptr dst, size_t n) noexcept nogil:
+cdef size_t _unshuffle4(src_ptr src, dst_ptr dst, size_t n,
+                        size_t stride) noexcept nogil:
     cdef __m256i s0, s1, s2, s3, lo01, hi01, lo23, hi23, a, b, c, d
     cdef size_t i = 0
     cdef uint8_t* o
     while i + 32 <= n:
         s0 = _load(src + i)
-        s1 = _load(src + n + i)
-        s2 = _load(src + 2 * n + i)
-        s3 = _load(src + 3 * n + i)
+        s1 = _load(src + stride + i)
+        s2 = _load(src + 2 * stride + i)
+        s3 = _load(src + 3 * stride + i)
         lo01 = _mm256_unpacklo_epi8(s0, s1)  # (b0, b1) of [e0-7 | e16-23]
         hi01 = _mm256_unpackhi_epi8(s0, s1)  # (b0, b1) of [e8-15 | e24-31]
         lo23 = _mm256_unpacklo_epi8(s2, s3)
@@ -178,11 +182,12 @@ cdef void _unshuffle4(src_ptr src, dst_ptr dst, size_t n) noexcept nogil:
         _store(o + 64, _mm256_permute2x128_si256(a, b, 0x31))
         _store(o + 96, _mm256_permute2x128_si256(c, d, 0x31))
         i += 32
-    _unshuffle_tail(src, dst, n, 4, i)
+    return i
 
 
 # ---------------------------------------------------------------- size 8
-cdef void _shuffle8(src_ptr src, dst_ptr dst, size_t n) noexcept nogil:
+cdef size_t _shuffle8(src_ptr src, dst_ptr dst, size_t n,
+                      size_t stride) noexcept nogil:
     # 16 elements (128 bytes) per step, 16 bytes into each of the 8 streams.
     cdef __m256i mask = _mm256_setr_epi64x(_T4X4_LO, _T4X4_HI, _T4X4_LO, _T4X4_HI)
     cdef __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7)
@@ -202,15 +207,16 @@ cdef void _shuffle8(src_ptr src, dst_ptr dst, size_t n) noexcept nogil:
         hi01 = _mm256_unpackhi_epi32(v0, v1)   # [b2, b3 | b6, b7]
         lo23 = _mm256_unpacklo_epi32(v2, v3)
         hi23 = _mm256_unpackhi_epi32(v2, v3)
-        _store2x128(d, d + 4 * n, _mm256_unpacklo_epi64(lo01, lo23))
-        _store2x128(d + n, d + 5 * n, _mm256_unpackhi_epi64(lo01, lo23))
-        _store2x128(d + 2 * n, d + 6 * n, _mm256_unpacklo_epi64(hi01, hi23))
-        _store2x128(d + 3 * n, d + 7 * n, _mm256_unpackhi_epi64(hi01, hi23))
+        _store2x128(d, d + 4 * stride, _mm256_unpacklo_epi64(lo01, lo23))
+        _store2x128(d + stride, d + 5 * stride, _mm256_unpackhi_epi64(lo01, lo23))
+        _store2x128(d + 2 * stride, d + 6 * stride, _mm256_unpacklo_epi64(hi01, hi23))
+        _store2x128(d + 3 * stride, d + 7 * stride, _mm256_unpackhi_epi64(hi01, hi23))
         i += 16
-    _shuffle_tail(src, dst, n, 8, i)
+    return i
 
 
-cdef void _unshuffle8(src_ptr src, dst_ptr dst, size_t n) noexcept nogil:
+cdef size_t _unshuffle8(src_ptr src, dst_ptr dst, size_t n,
+                        size_t stride) noexcept nogil:
     cdef __m256i idx = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)
     cdef __m256i p0, p1, p2, p3, lo01, hi01, lo23, hi23
     cdef size_t i = 0
@@ -219,10 +225,10 @@ cdef void _unshuffle8(src_ptr src, dst_ptr dst, size_t n) noexcept nogil:
     while i + 16 <= n:
         s = src + i
         o = dst + 8 * i
-        p0 = _load2x128(s, s + 4 * n)        # [S0 | S4] of e0-15
-        p1 = _load2x128(s + n, s + 5 * n)    # [S1 | S5]
-        p2 = _load2x128(s + 2 * n, s + 6 * n)
-        p3 = _load2x128(s + 3 * n, s + 7 * n)
+        p0 = _load2x128(s, s + 4 * stride)  # [S0 | S4] of e0-15
+        p1 = _load2x128(s + stride, s + 5 * stride)  # [S1 | S5]
+        p2 = _load2x128(s + 2 * stride, s + 6 * stride)
+        p3 = _load2x128(s + 3 * stride, s + 7 * stride)
         lo01 = _mm256_unpacklo_epi8(p0, p1)  # [(b0, b1) | (b4, b5)] of e0-7
         hi01 = _mm256_unpackhi_epi8(p0, p1)  # same for e8-15
         lo23 = _mm256_unpacklo_epi8(p2, p3)
@@ -233,7 +239,7 @@ cdef void _unshuffle8(src_ptr src, dst_ptr dst, size_t n) noexcept nogil:
         _store(o + 64, _mm256_permutevar8x32_epi32(_mm256_unpacklo_epi16(hi01, hi23), idx))
         _store(o + 96, _mm256_permutevar8x32_epi32(_mm256_unpackhi_epi16(hi01, hi23), idx))
         i += 16
-    _unshuffle_tail(src, dst, n, 8, i)
+    return i
 
 
 # ---------------------------------------------------------------- size 16
@@ -293,57 +299,116 @@ cdef inline void _transpose16x16(src_ptr src, size_t src_stride,
                 _mm256_permute4x64_epi64(a7, 0xD8))
 
 
-cdef void _shuffle16(src_ptr src, dst_ptr dst, size_t n) noexcept nogil:
+cdef size_t _shuffle16(src_ptr src, dst_ptr dst, size_t n,
+                       size_t stride) noexcept nogil:
     cdef size_t i = 0
     while i + 16 <= n:
-        _transpose16x16(src + 16 * i, 16, dst + i, n)
+        _transpose16x16(src + 16 * i, 16, dst + i, stride)
         i += 16
-    _shuffle_tail(src, dst, n, 16, i)
+    return i
 
 
-cdef void _unshuffle16(src_ptr src, dst_ptr dst, size_t n) noexcept nogil:
+cdef size_t _unshuffle16(src_ptr src, dst_ptr dst, size_t n,
+                         size_t stride) noexcept nogil:
     cdef size_t i = 0
     while i + 16 <= n:
-        _transpose16x16(src + i, n, dst + 16 * i, 16)
+        _transpose16x16(src + i, stride, dst + 16 * i, 16)
         i += 16
-    _unshuffle_tail(src, dst, n, 16, i)
+    return i
 
 
 # ---------------------------------------------------------------- entry points
+# The block kernels process whole blocks of elements and return how many they
+# did.  Streams are `stride` bytes apart: n for a direct pass, or the tile
+# width for a shuffle through the on-stack tile, from which whole runs of
+# cache lines are then copied to the k streams.  Tiling keeps the 16 streams
+# of k = 16 from evicting each other's partially written lines when n is a
+# multiple of 4 KiB (all streams then map to the same L1 set).
+
+cdef enum:
+    _TILE_BYTES = 8192
+
+
+
+cdef inline bint _tile_shuffle(size_t n, size_t k) noexcept nogil:
+    """Measured policy: shuffle through the tile for k = 2 (always faster),
+    and for k = 16 when the 16 output streams fall into one or two L1 sets
+    (n within 16 bytes of a multiple of 4 KiB); unshuffle never tiles."""
+    cdef size_t d
+    if k == 2:
+        return True
+    if k == 16:
+        d = n & 4095
+        if d > 2048:
+            d = 4096 - d
+        return d <= 16
+    return False
+
+
+cdef inline size_t _shuffle_blocks(size_t k, src_ptr src, dst_ptr dst, size_t n,
+                                   size_t stride) noexcept nogil:
+    if k == 2:
+        return _shuffle2(src, dst, n, stride)
+    if k == 4:
+        return _shuffle4(src, dst, n, stride)
+    if k == 8:
+        return _shuffle8(src, dst, n, stride)
+    return _shuffle16(src, dst, n, stride)
+
+
+cdef inline size_t _unshuffle_blocks(size_t k, src_ptr src, dst_ptr dst, size_t n,
+                                     size_t stride) noexcept nogil:
+    if k == 2:
+        return _unshuffle2(src, dst, n, stride)
+    if k == 4:
+        return _unshuffle4(src, dst, n, stride)
+    if k == 8:
+        return _unshuffle8(src, dst, n, stride)
+    return _unshuffle16(src, dst, n, stride)
+
+
+cdef void _shuffle_pow2(src_ptr src, dst_ptr dst, size_t n, size_t k) noexcept nogil:
+    cdef uint8_t tile[_TILE_BYTES]
+    cdef size_t width = _TILE_BYTES // k
+    cdef size_t i0 = 0
+    cdef size_t j
+    if _tile_shuffle(n, k):
+        while i0 + width <= n:
+            _shuffle_blocks(k, src + i0 * k, tile, width, width)
+            for j in range(k):
+                memcpy(dst + j * n + i0, tile + j * width, width)
+            i0 += width
+    i0 += _shuffle_blocks(k, src + i0 * k, dst + i0, n - i0, n)
+    _shuffle_tail(src, dst, n, k, i0)
+
+
+cdef void _unshuffle_pow2(src_ptr src, dst_ptr dst, size_t n, size_t k) noexcept nogil:
+    cdef size_t i0 = _unshuffle_blocks(k, src, dst, n, n)
+    _unshuffle_tail(src, dst, n, k, i0)
+
+
 cdef void avx2_shuffle(const uint8_t* src, uint8_t* dst, size_t nbytes,
                        size_t k) noexcept nogil:
-    cdef size_t n = nbytes // k if k else 0
-    cdef size_t whole = n * k
-    if k == 2:
-        _shuffle2(src, dst, n)
-    elif k == 4:
-        _shuffle4(src, dst, n)
-    elif k == 8:
-        _shuffle8(src, dst, n)
-    elif k == 16:
-        _shuffle16(src, dst, n)
-    else:
+    cdef size_t n, whole
+    if k != 2 and k != 4 and k != 8 and k != 16:
         portable_shuffle(src, dst, nbytes, k)
         return
+    n = nbytes // k
+    whole = n * k
+    _shuffle_pow2(src, dst, n, k)
     if whole < nbytes:
         memcpy(dst + whole, src + whole, nbytes - whole)
 
 
 cdef void avx2_unshuffle(const uint8_t* src, uint8_t* dst, size_t nbytes,
                          size_t k) noexcept nogil:
-    cdef size_t n = nbytes // k if k else 0
-    cdef size_t whole = n * k
-    if k == 2:
-        _unshuffle2(src, dst, n)
-    elif k == 4:
-        _unshuffle4(src, dst, n)
-    elif k == 8:
-        _unshuffle8(src, dst, n)
-    elif k == 16:
-        _unshuffle16(src, dst, n)
-    else:
+    cdef size_t n, whole
+    if k != 2 and k != 4 and k != 8 and k != 16:
         portable_unshuffle(src, dst, nbytes, k)
         return
+    n = nbytes // k
+    whole = n * k
+    _unshuffle_pow2(src, dst, n, k)
     if whole < nbytes:
         memcpy(dst + whole, src + whole, nbytes - whole)
 
