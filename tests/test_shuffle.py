@@ -82,7 +82,7 @@ def test_public_functions_match_independent_reference(k):
 def test_unaligned_offsets(kernel):
     """Kernels must not assume any alignment of source or destination."""
     base = bytearray(random_bytes(10_000))
-    for k in (2, 4, 8, 16):
+    for k in (2, 3, 4, 5, 8, 12, 16, 24):
         for s_off in range(0, 33, 5):
             for d_off in (0, 1, 3, 16, 31):
                 src = memoryview(base)[s_off:s_off + 4099]
@@ -90,6 +90,8 @@ def test_unaligned_offsets(kernel):
                 dst = memoryview(out)[d_off:]
                 zs.shuffle_with_kernel(kernel, src, k, dst)
                 assert bytes(dst[:4099]) == numpy_shuffle(bytes(src), k)
+                zs.unshuffle_with_kernel(kernel, bytes(dst[:4099]), k, dst)
+                assert bytes(dst[:4099]) == bytes(src)
                 assert out[:d_off] == bytes(d_off)
                 assert out[d_off + 4099:] == bytes(64 - d_off)
 

@@ -3,9 +3,10 @@
 # after checking the CPU, and takes the kernels as C function pointers from the
 # capsule returned by kernel_capsule().  Nothing here runs AVX2 code at import.
 #
-# Element sizes 2, 4, 8 and 16 have hand-written transposes; every other size
-# uses the portable loops of _shuffle_portable.pxi, which gcc vectorizes with
-# 256-bit registers here.
+# Element sizes 2, 4, 8 and 16 have hand-written transposes, other sizes go
+# through a strided 16x16 byte transpose, except 3, for which the portable
+# loop of _shuffle_portable.pxi (vectorized by gcc with 256-bit registers
+# here) is faster.
 #
 # Notation in the comments: e<i> is element i of the block, b<j> its byte j,
 # S<j> output stream j (the n bytes b<j> of every element), lanes are the two
@@ -318,6 +319,62 @@ cdef size_t _unshuffle16(src_ptr src, dst_ptr dst, size_t n,
     return i
 
 
+# ---------------------------------------------------------------- other sizes
+# Any element size k >= 3 goes through the 16x16 transpose, 16 elements at a
+# time.  k > 16: blocks of 16 byte columns, the last block starting at k - 16
+# (it rewrites a few columns with the same values).  k < 16: each element's
+# 16-byte row is read past its end into the next element (never past the
+# buffer: the loop stops early enough) and only the k valid columns are kept;
+# unshuffling writes 16-byte rows in increasing order, so each row's
+# overhang is overwritten by the next element.
+
+cdef void _shuffle_any(src_ptr src, dst_ptr dst, size_t n, size_t k) noexcept nogil:
+    cdef uint8_t tile[256]
+    cdef size_t i = 0
+    cdef size_t j0, c
+    if k >= 16:
+        while i + 16 <= n:
+            j0 = 0
+            while j0 + 16 <= k:
+                _transpose16x16(src + i * k + j0, k, dst + j0 * n + i, n)
+                j0 += 16
+            if j0 < k:
+                _transpose16x16(src + i * k + k - 16, k, dst + (k - 16) * n + i, n)
+            i += 16
+    else:
+        while (i + 15) * k + 16 <= n * k:
+            _transpose16x16(src + i * k, k, tile, 16)
+            for c in range(k):
+                _mm_storeu_si128(<__m128i*>(dst + c * n + i),
+                                 _mm_loadu_si128(<const __m128i*>(tile + 16 * c)))
+            i += 16
+    _shuffle_range(src, dst, n, k, i, n)
+
+
+cdef void _unshuffle_any(src_ptr src, dst_ptr dst, size_t n, size_t k) noexcept nogil:
+    cdef uint8_t tile[256]
+    cdef size_t i = 0
+    cdef size_t j0, c
+    if k >= 16:
+        while i + 16 <= n:
+            j0 = 0
+            while j0 + 16 <= k:
+                _transpose16x16(src + j0 * n + i, n, dst + i * k + j0, k)
+                j0 += 16
+            if j0 < k:
+                _transpose16x16(src + (k - 16) * n + i, n, dst + i * k + k - 16, k)
+            i += 16
+    else:
+        while (i + 15) * k + 16 <= n * k:
+            for c in range(k):
+                _mm_storeu_si128(<__m128i*>(tile + 16 * c),
+                                 _mm_loadu_si128(<const __m128i*>(src + c * n + i)))
+            # rows k..15 of the tile are stale: they only reach the overhang
+            _transpose16x16(tile, 16, dst + i * k, k)
+            i += 16
+    _unshuffle_range(src, dst, n, k, i, n)
+
+
 # ---------------------------------------------------------------- entry points
 # The block kernels process whole blocks of elements and return how many they
 # did.  Streams are `stride` bytes apart: n for a direct pass, or the tile
@@ -406,12 +463,18 @@ cdef void _unshuffle_pow2(src_ptr src, dst_ptr dst, size_t n, size_t k) noexcept
 cdef void avx2_shuffle(const uint8_t* src, uint8_t* dst, size_t nbytes,
                        size_t k) noexcept nogil:
     cdef size_t n, whole
-    if k != 2 and k != 4 and k != 8 and k != 16:
-        portable_shuffle(src, dst, nbytes, k)
+    if k <= 1 or nbytes < 2 * k:
+        memcpy(dst, src, nbytes)
         return
     n = nbytes // k
     whole = n * k
-    _shuffle_pow2(src, dst, n, k)
+    if k == 2 or k == 4 or k == 8 or k == 16:
+        _shuffle_pow2(src, dst, n, k)
+    elif k == 3:  # gcc vectorizes the portable k = 3 loop well with AVX2
+        portable_shuffle(src, dst, nbytes, k)
+        return
+    else:
+        _shuffle_any(src, dst, n, k)
     if whole < nbytes:
         memcpy(dst + whole, src + whole, nbytes - whole)
 
@@ -419,12 +482,18 @@ cdef void avx2_shuffle(const uint8_t* src, uint8_t* dst, size_t nbytes,
 cdef void avx2_unshuffle(const uint8_t* src, uint8_t* dst, size_t nbytes,
                          size_t k) noexcept nogil:
     cdef size_t n, whole
-    if k != 2 and k != 4 and k != 8 and k != 16:
-        portable_unshuffle(src, dst, nbytes, k)
+    if k <= 1 or nbytes < 2 * k:
+        memcpy(dst, src, nbytes)
         return
     n = nbytes // k
     whole = n * k
-    _unshuffle_pow2(src, dst, n, k)
+    if k == 2 or k == 4 or k == 8 or k == 16:
+        _unshuffle_pow2(src, dst, n, k)
+    elif k == 3:  # gcc vectorizes the portable k = 3 loop well with AVX2
+        portable_unshuffle(src, dst, nbytes, k)
+        return
+    else:
+        _unshuffle_any(src, dst, n, k)
     if whole < nbytes:
         memcpy(dst + whole, src + whole, nbytes - whole)
 
