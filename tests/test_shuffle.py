@@ -70,6 +70,17 @@ def test_matches_numcodecs_large(kernel, k, size):
     assert zs.unshuffle_with_kernel(kernel, got, k) == data
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("k", [2, 16, 17, 24, 32, 48, 64, 100])
+@pytest.mark.parametrize("extra", [0, 3, 16 * 5 + 1])
+def test_streams_a_multiple_of_4k_apart(kernel, k, extra):
+    """n a multiple of 4 KiB: the kernels may go through an L1 tile then."""
+    data = random_bytes((3 * 4096 + extra) * k + extra % k)
+    got = zs.shuffle_with_kernel(kernel, data, k)
+    assert got == numpy_shuffle(data, k)
+    assert zs.unshuffle_with_kernel(kernel, got, k) == data
+
+
 @pytest.mark.parametrize("k", [2, 3, 4, 8, 16, 40])
 def test_public_functions_match_independent_reference(k):
     for size in (0, 1, k - 1, k, k + 1, 31 * k + 3, 4096 + 5, 70_000):

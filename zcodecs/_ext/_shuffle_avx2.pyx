@@ -61,6 +61,12 @@ cdef extern from *:
     const long long _T4X4_HI "ZC_T4X4_HI"
 
 
+cdef enum:
+    # Bytes of the on-stack tile that shuffles go through when writing the
+    # k output streams directly would thrash L1 (see _tile_shuffle).
+    _TILE_BYTES = 8192
+
+
 cdef inline __m256i _load(const uint8_t* p) noexcept nogil:
     return _mm256_loadu_si256(<const __m256i*>p)
 
@@ -328,19 +334,37 @@ cdef size_t _unshuffle16(src_ptr src, dst_ptr dst, size_t n,
 # unshuffling writes 16-byte rows in increasing order, so each row's
 # overhang is overwritten by the next element.
 
-cdef void _shuffle_any(src_ptr src, dst_ptr dst, size_t n, size_t k) noexcept nogil:
-    cdef uint8_t tile[256]
+
+cdef size_t _shuffle_wide_blocks(src_ptr src, dst_ptr dst, size_t n, size_t k,
+                                 size_t stride) noexcept nogil:
+    """k >= 16: whole 16-element blocks, streams `stride` bytes apart."""
     cdef size_t i = 0
-    cdef size_t j0, c
+    cdef size_t j0
+    while i + 16 <= n:
+        j0 = 0
+        while j0 + 16 <= k:
+            _transpose16x16(src + i * k + j0, k, dst + j0 * stride + i, stride)
+            j0 += 16
+        if j0 < k:
+            _transpose16x16(src + i * k + k - 16, k, dst + (k - 16) * stride + i, stride)
+        i += 16
+    return i
+
+
+cdef void _shuffle_any(src_ptr src, dst_ptr dst, size_t n, size_t k) noexcept nogil:
+    cdef uint8_t tile[_TILE_BYTES]
+    cdef size_t width = (_TILE_BYTES // k) & ~(<size_t>15)
+    cdef size_t i = 0
+    cdef size_t c
     if k >= 16:
-        while i + 16 <= n:
-            j0 = 0
-            while j0 + 16 <= k:
-                _transpose16x16(src + i * k + j0, k, dst + j0 * n + i, n)
-                j0 += 16
-            if j0 < k:
-                _transpose16x16(src + i * k + k - 16, k, dst + (k - 16) * n + i, n)
-            i += 16
+        if width >= 16 and _streams_collide(n):
+            # the k streams collide in L1: go through a tile of `width` elements
+            while i + width <= n:
+                _shuffle_wide_blocks(src + i * k, tile, width, k, width)
+                for c in range(k):
+                    memcpy(dst + c * n + i, tile + c * width, width)
+                i += width
+        i += _shuffle_wide_blocks(src + i * k, dst + i, n - i, k, n)
     else:
         while (i + 15) * k + 16 <= n * k:
             _transpose16x16(src + i * k, k, tile, 16)
@@ -383,22 +407,24 @@ cdef void _unshuffle_any(src_ptr src, dst_ptr dst, size_t n, size_t k) noexcept 
 # of k = 16 from evicting each other's partially written lines when n is a
 # multiple of 4 KiB (all streams then map to the same L1 set).
 
-cdef enum:
-    _TILE_BYTES = 8192
+
+cdef inline bint _streams_collide(size_t n) noexcept nogil:
+    """True when streams n bytes apart fall into one or a few L1 sets: n is
+    within 16 bytes of a multiple of 4 KiB."""
+    cdef size_t d = n & 4095
+    if d > 2048:
+        d = 4096 - d
+    return d <= 16
 
 
 cdef inline bint _tile_shuffle(size_t n, size_t k) noexcept nogil:
     """Measured policy: shuffle through the tile for k = 2 (always faster),
-    and for k = 16 when the 16 output streams fall into one or two L1 sets
-    (n within 16 bytes of a multiple of 4 KiB); unshuffle never tiles."""
-    cdef size_t d
+    and for k = 16 when its streams collide; unshuffle never tiles (reading
+    16 streams does not thrash the way writing them does)."""
     if k == 2:
         return True
     if k == 16:
-        d = n & 4095
-        if d > 2048:
-            d = 4096 - d
-        return d <= 16
+        return _streams_collide(n)
     return False
 
 
