@@ -114,7 +114,7 @@ cdef object _run(ShuffleKernels* kernels, bint inverse, object data,
     cdef size_t nbytes
     cdef uintptr_t s0, d0
     try:
-        acquire_read(data, &src, f"{what}: data")
+        acquire_read(data, &src, "unshuffle: data" if inverse else "shuffle: data")
         nbytes = <size_t>src.len
         sp = <const uint8_t*>src.buf
         if out is None:
@@ -124,7 +124,7 @@ cdef object _run(ShuffleKernels* kernels, bint inverse, object data,
             if out is data:
                 from zcodecs.errors import CodecError
                 raise CodecError(f"{what}: out must not be the input buffer")
-            acquire_write(out, &dst, f"{what}: out")
+            acquire_write(out, &dst, "unshuffle: out" if inverse else "shuffle: out")
             if <size_t>dst.len < nbytes:
                 from zcodecs.errors import OutputSizeError
                 raise OutputSizeError(

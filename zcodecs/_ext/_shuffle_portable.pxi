@@ -19,9 +19,14 @@ from libc.string cimport memcpy
 cdef extern from *:
     """
     /* restrict-qualified byte pointers for the kernels' parameters */
+    #if defined(_MSC_VER)
+    #define ZC_RESTRICT __restrict
+    #else
+    #define ZC_RESTRICT __restrict__
+    #endif
     """
-    ctypedef const uint8_t* src_ptr "const uint8_t* __restrict__"
-    ctypedef uint8_t* dst_ptr "uint8_t* __restrict__"
+    ctypedef const uint8_t* src_ptr "const uint8_t* ZC_RESTRICT"
+    ctypedef uint8_t* dst_ptr "uint8_t* ZC_RESTRICT"
 
 
 # A (shuffle, unshuffle) pair: what a kernel module hands to the dispatcher.
