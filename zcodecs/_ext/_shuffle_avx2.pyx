@@ -1,7 +1,8 @@
 # AVX2 byte-shuffle kernels.  setup.py compiles this module (and only this
 # module) with -mavx2; the dispatcher zcodecs._ext._shuffle imports it only
 # after checking the CPU, and takes the kernels as C function pointers from the
-# capsule returned by kernel_capsule().  Nothing here runs AVX2 code at import.
+# capsule returned by kernel_capsule().  Import it only on an AVX2 CPU: gcc
+# may use AVX instructions anywhere in this module, its init code included.
 #
 # Element sizes 2, 4, 8 and 16 have hand-written transposes, other sizes go
 # through a strided 16x16 byte transpose, except 3, for which the portable
@@ -13,6 +14,7 @@
 # 128-bit halves of a ymm register written [low | high].
 
 from cpython.pycapsule cimport PyCapsule_New
+from libc.string cimport memset
 
 include "_shuffle_portable.pxi"
 
@@ -379,6 +381,7 @@ cdef void _unshuffle_any(src_ptr src, dst_ptr dst, size_t n, size_t k) noexcept 
     cdef uint8_t tile[256]
     cdef size_t i = 0
     cdef size_t j0, c
+    memset(tile, 0, 256)  # rows k..15 are never loaded: keep them defined
     if k >= 16:
         while i + 16 <= n:
             j0 = 0
@@ -393,7 +396,7 @@ cdef void _unshuffle_any(src_ptr src, dst_ptr dst, size_t n, size_t k) noexcept 
             for c in range(k):
                 _mm_storeu_si128(<__m128i*>(tile + 16 * c),
                                  _mm_loadu_si128(<const __m128i*>(src + c * n + i)))
-            # rows k..15 of the tile are stale: they only reach the overhang
+            # rows k..15 of the tile only reach the overhang, rewritten later
             _transpose16x16(tile, 16, dst + i * k, k)
             i += 16
     _unshuffle_range(src, dst, n, k, i, n)

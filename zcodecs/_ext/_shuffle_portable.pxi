@@ -10,8 +10,9 @@
 #
 # Cython has no templates: the `_fixed` helpers take the element size as an
 # argument and are only ever called with a literal constant from a switch, so
-# after (forced) inlining gcc sees a constant k, fully unrolls the inner loop
-# and vectorizes the interleaved accesses.
+# after inlining (gcc inlines these static helpers at -O3) the compiler sees
+# a constant k, fully unrolls the inner loop and vectorizes the interleaved
+# accesses.
 
 from libc.stdint cimport uint8_t
 from libc.string cimport memcpy
