@@ -263,3 +263,27 @@ def test_env_var_selects_kernel():
         active, hexed = res.stdout.split()
         assert active == (name if name in KERNELS else KERNELS[0])
         assert hexed == numpy_shuffle(bytes(range(8)), 4).hex()
+
+
+def test_elementsize_accepts_index_types():
+    data = random_bytes(64)
+    assert zs.shuffle(data, np.int64(4)) == zs.shuffle(data, 4)
+    assert zs.unshuffle(data, np.uint8(8)) == zs.unshuffle(data, 8)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_concurrent_threads(kernel):
+    """The GIL is released in the kernels: concurrent calls stay correct."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    inputs = [(random_bytes(300_000 + 17 * t), (2, 3, 4, 8, 16, 24)[t % 6]) for t in range(12)]
+
+    def work(item):
+        data, k = item
+        out = bytearray(len(data))
+        zs.shuffle_with_kernel(kernel, data, k, out)
+        return bytes(out) == numpy_shuffle(data, k) and zs.unshuffle_with_kernel(
+            kernel, out, k) == data
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(work, inputs))
