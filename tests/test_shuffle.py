@@ -124,6 +124,13 @@ def test_elementsize_invalid(bad):
         zs.unshuffle(b"abcd", bad)
     with pytest.raises(TypeError):
         zs.shuffle(b"abcd", 2.0)
+    with pytest.raises(CodecError):
+        zs.shuffle(b"abcd", -(2**70))
+
+
+def test_huge_elementsize_copies():
+    assert zs.shuffle(b"abcd", 2**70) == b"abcd"
+    assert zs.unshuffle(b"abcd", 2**63 - 1) == b"abcd"
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,9 @@ from zcodecs._ext._buffers cimport acquire_read, acquire_write, release
 
 include "_shuffle_portable.pxi"
 
+cdef extern from "Python.h":
+    const Py_ssize_t PY_SSIZE_T_MAX
+
 cdef extern from *:
     """
     static int zc_cpu_has_avx2(void) {
@@ -100,7 +103,11 @@ cdef void unshuffle_block(const uint8_t* src, uint8_t* dst, size_t nbytes,
 cdef object _run(ShuffleKernels* kernels, bint inverse, object data,
                  object elementsize, object out):
     cdef str what = "unshuffle" if inverse else "shuffle"
-    cdef Py_ssize_t k = elementsize
+    cdef Py_ssize_t k
+    try:
+        k = elementsize
+    except OverflowError:
+        k = -1 if elementsize < 0 else PY_SSIZE_T_MAX  # huge: a plain copy
     if k < 1:
         from zcodecs.errors import CodecError
         raise CodecError(f"{what}: elementsize must be >= 1, got {k}")
