@@ -1,7 +1,7 @@
 """Zarr v3 shard index: (offset, nbytes) little-endian uint64 pairs per inner chunk."""
 
 from collections.abc import Iterable
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +33,7 @@ def pack_shard_index(index: npt.ArrayLike) -> bytes:
     """
 
 def unpack_shard_index(
-    data: Buffer, chunks_per_shard: Iterable[int], shard_nbytes: int
+    data: Buffer | np.ndarray[Any, Any], chunks_per_shard: Iterable[int], shard_nbytes: int
 ) -> np.ndarray:
     """Parse and validate a serialized shard index.
 

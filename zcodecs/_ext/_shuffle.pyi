@@ -7,13 +7,18 @@ x86-64 when available, otherwise the portable kernel);
 ``ZCODECS_SHUFFLE_KERNEL=<name>`` selects another available one.
 """
 
-from typing import TypeVar
+from typing import Any, TypeAlias, TypeVar, overload
 
+import numpy as np
 from typing_extensions import Buffer
 
-_Out = TypeVar("_Out", bound=Buffer)
+# numpy arrays export the buffer protocol, but numpy's stubs only say so for
+# Python >= 3.12
+_BufferLike: TypeAlias = Buffer | np.ndarray[Any, Any]
+_Out = TypeVar("_Out", bound=_BufferLike)
 
-def shuffle(data: Buffer, elementsize: int, out: _Out | None = None) -> bytes | _Out:
+@overload
+def shuffle(data: _BufferLike, elementsize: int, out: None = None) -> bytes:
     """Byte-shuffle ``data`` for elements of ``elementsize`` bytes.
 
     Parameters
@@ -40,9 +45,14 @@ def shuffle(data: Buffer, elementsize: int, out: _Out | None = None) -> bytes | 
     zcodecs.errors.CodecError
         ``elementsize < 1`` or ``out`` overlaps ``data``.
     """
+@overload
+def shuffle(data: _BufferLike, elementsize: int, out: _Out) -> _Out: ...
 
-def unshuffle(data: Buffer, elementsize: int, out: _Out | None = None) -> bytes | _Out:
+@overload
+def unshuffle(data: _BufferLike, elementsize: int, out: None = None) -> bytes:
     """Invert :func:`shuffle`; same parameters, return value and errors."""
+@overload
+def unshuffle(data: _BufferLike, elementsize: int, out: _Out) -> _Out: ...
 
 def available_kernels() -> tuple[str, ...]:
     """Names of the kernels usable on this CPU, best first (``"portable"`` always)."""
@@ -51,11 +61,11 @@ def active_kernel() -> str:
     """Name of the kernel used by :func:`shuffle` and :func:`unshuffle`."""
 
 def shuffle_with_kernel(
-    kernel: str, data: Buffer, elementsize: int, out: _Out | None = None
+    kernel: str, data: _BufferLike, elementsize: int, out: _Out | None = None
 ) -> bytes | _Out:
     """:func:`shuffle` forcing one of :func:`available_kernels` (ValueError otherwise)."""
 
 def unshuffle_with_kernel(
-    kernel: str, data: Buffer, elementsize: int, out: _Out | None = None
+    kernel: str, data: _BufferLike, elementsize: int, out: _Out | None = None
 ) -> bytes | _Out:
     """:func:`unshuffle` forcing one of :func:`available_kernels` (ValueError otherwise)."""
