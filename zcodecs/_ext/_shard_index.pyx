@@ -1,9 +1,8 @@
 # Zarr v3 sharding index: one (offset, nbytes) pair of little-endian uint64
 # per inner chunk, in C order of the inner-chunk coordinates; (2**64-1,
 # 2**64-1) marks an empty (absent) chunk.  Packing and unpacking are typed
-# loops that run without the GIL; the byte order is handled byte by byte, so
-# the result is the same on any host (gcc turns the loops into plain 64-bit
-# loads and stores on little-endian machines).
+# loops that run without the GIL; words are byte-swapped on big-endian hosts
+# only, so the bytes are the same everywhere.
 
 import operator
 
@@ -11,7 +10,7 @@ import numpy as np
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.stdint cimport uint8_t, uint64_t
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
 from zcodecs._ext._buffers cimport acquire_read, acquire_write, release
 
@@ -25,21 +24,27 @@ cdef enum:
     _OUT_OF_BOUNDS = 2
 
 
+cdef extern from *:
+    """
+    /* host <-> little-endian 64-bit words */
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    #define zc_le64(v) __builtin_bswap64(v)
+    #else
+    #define zc_le64(v) (v)
+    #endif
+    """
+    uint64_t zc_le64(uint64_t v) noexcept nogil
+
+
 cdef inline void _store_le64(uint8_t* p, uint64_t v) noexcept nogil:
-    p[0] = <uint8_t>v
-    p[1] = <uint8_t>(v >> 8)
-    p[2] = <uint8_t>(v >> 16)
-    p[3] = <uint8_t>(v >> 24)
-    p[4] = <uint8_t>(v >> 32)
-    p[5] = <uint8_t>(v >> 40)
-    p[6] = <uint8_t>(v >> 48)
-    p[7] = <uint8_t>(v >> 56)
+    v = zc_le64(v)
+    memcpy(p, &v, 8)
 
 
 cdef inline uint64_t _load_le64(const uint8_t* p) noexcept nogil:
-    return (<uint64_t>p[0] | (<uint64_t>p[1] << 8) | (<uint64_t>p[2] << 16)
-            | (<uint64_t>p[3] << 24) | (<uint64_t>p[4] << 32) | (<uint64_t>p[5] << 40)
-            | (<uint64_t>p[6] << 48) | (<uint64_t>p[7] << 56))
+    cdef uint64_t v
+    memcpy(&v, p, 8)
+    return zc_le64(v)
 
 
 cdef void _pack(const uint64_t* src, uint8_t* dst, size_t count) noexcept nogil:
