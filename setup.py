@@ -254,6 +254,9 @@ def make_extensions() -> list[Extension]:
             f"zcodecs._ext.{name}", [f"zcodecs/_ext/{name}.pyx"],
             include_dirs=include_dirs, library_dirs=library_dirs,
             libraries=libraries, define_macros=macros,
+            # System libraries from a module tree are found at run time
+            # without LD_LIBRARY_PATH.
+            runtime_library_dirs=list(library_dirs) if SYSTEM_LIBS else [],
         )
         if vendored and (blosclz or not SYSTEM_LIBS):
             VENDORED_EXTS.add(e.name)

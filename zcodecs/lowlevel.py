@@ -19,6 +19,8 @@ from __future__ import annotations
 from zcodecs._ext._blosc import blosc_cbuffer_sizes, blosc_compress, blosc_decompress
 from zcodecs._ext._crc32c import crc32c
 from zcodecs._ext._gzip import gzip_compress, gzip_decompress
+from zcodecs._ext._shard_index import pack_shard_index, unpack_shard_index
+from zcodecs._ext._shuffle import shuffle, unshuffle
 from zcodecs._ext._zstd import zstd_compress, zstd_decompress
 
 __all__ = [
@@ -28,6 +30,10 @@ __all__ = [
     "crc32c",
     "gzip_compress",
     "gzip_decompress",
+    "pack_shard_index",
+    "shuffle",
+    "unpack_shard_index",
+    "unshuffle",
     "zstd_compress",
     "zstd_decompress",
 ]

@@ -30,12 +30,11 @@ from zcodecs._ext._blosc_c cimport (
     blosc2_dparams,
     blosc2_free_ctx,
     blosc2_init,
-    blosc2_shuffle,
-    blosc2_unshuffle,
     blosclz_compress,
     blosclz_decompress,
 )
 from zcodecs._ext._buffers cimport acquire_read, acquire_write, init_view, release
+from zcodecs._ext._shuffle cimport shuffle_block, unshuffle_block
 from zcodecs._ext._pybytes cimport drop_bytes, finish_bytes, new_bytes, zc_bytes_data
 from zcodecs._ext._zlib cimport Z_OK, compress2, uLong, uncompress
 from zcodecs._ext._zstd cimport (
@@ -228,7 +227,7 @@ cdef int64_t _encode_frame(const uint8_t* src, int32_t nbytes, uint8_t* dst, int
         bsize = blocksize if b < nblocks - 1 or nbytes % blocksize == 0 else nbytes % blocksize
         block = src + <int64_t>b * blocksize
         if shuffle == 1 and typesize > 1 and bsize >= typesize:
-            blosc2_shuffle(typesize, bsize, block, tmp)
+            shuffle_block(block, tmp, bsize, typesize)
             block = tmp
         elif shuffle == 2 and bsize >= typesize and (bsize // typesize) % 8 == 0:
             # Blosc1 bit-transposes only blocks whose item count is a
@@ -466,7 +465,7 @@ cdef int _decode_blosc1(const uint8_t* src, int32_t cbytes, uint8_t* dst, int32_
             pos += csize
         if not unshuffled:
             if shuffle == 1:
-                blosc2_unshuffle(typesize, bsize, tmp, out)
+                unshuffle_block(tmp, out, bsize, typesize)
             else:
                 blosc2_bitunshuffle(typesize, bsize, tmp, out)
     return 0

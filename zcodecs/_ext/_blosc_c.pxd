@@ -21,8 +21,6 @@ cdef extern from "blosc2.h" nogil:
                               void* dest, int32_t destsize)
     int blosc2_cbuffer_sizes(const void* cbuffer, int32_t* nbytes, int32_t* cbytes,
                              int32_t* blocksize)
-    int32_t blosc2_shuffle(int32_t typesize, int32_t blocksize, const void* src, void* dest)
-    int32_t blosc2_unshuffle(int32_t typesize, int32_t blocksize, const void* src, void* dest)
     int32_t blosc2_bitshuffle(int32_t typesize, int32_t blocksize, const void* src, void* dest)
     int32_t blosc2_bitunshuffle(int32_t typesize, int32_t blocksize, const void* src,
                                 void* dest)
