@@ -2,10 +2,10 @@
 """Side-by-side throughput of the zcodecs kernels and their peers, in one process run.
 
 A thin wrapper around :mod:`zcodecs.bench` (the single implementation, also
-behind ``python -m zcodecs bench``).  Run from a checkout with the extensions
-built in place::
+behind ``python -m zcodecs bench``).  It uses the importable zcodecs (installed,
+or on ``PYTHONPATH``), else this checkout.  With the extensions built in place::
 
-    python benchmarks/compare.py --quick
+    PYTHONPATH=. python benchmarks/compare.py --quick
     python benchmarks/compare.py --kernels crc32c,blosc --repeats 7 --json out.json
 
 See ``python benchmarks/compare.py --help`` and ``benchmarks/README.md``.
@@ -19,8 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 if __name__ == "__main__":
-    if (ROOT / "zcodecs").is_dir() and str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))  # prefer the checkout's (in-place built) zcodecs
-    from zcodecs.bench import main
+    try:
+        from zcodecs.bench import main
+    except ImportError:  # not installed and not on PYTHONPATH: use this checkout
+        sys.path.insert(0, str(ROOT))
+        from zcodecs.bench import main
 
     sys.exit(main())

@@ -15,6 +15,8 @@ import pytest
 import zcodecs
 from zcodecs import bench
 
+ROOT = Path(__file__).resolve().parent.parent  # the checkout holding benchmarks/
+
 # The subprocesses must run the same zcodecs this process imported (the installed
 # package, or an in-place build on PYTHONPATH), never a different copy.
 PKG_PARENT = Path(zcodecs.__file__).resolve().parent.parent
@@ -266,3 +268,60 @@ def test_cli_rejects_unknown_kernel():
     with pytest.raises(SystemExit) as exc:
         main(["bench", "--kernels", "snappy"])
     assert exc.value.code == 2
+
+
+def test_compare_wrapper_runs():
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "compare.py"), "--kernels", "shard_index",
+         "--total-size", "64KiB", "--chunk-sizes", "4KiB", "--repeats", "1", "--no-progress"],
+        capture_output=True, text=True, env=_env(), timeout=60, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0].startswith("kernel")
+    assert "shard_index" in proc.stdout
+
+
+# ----------------------------------------------------------------- asv suites
+
+
+@pytest.fixture
+def asv_suites(monkeypatch):
+    """Import benchmarks/benchmarks/*.py as the package ``benchmarks`` (as asv does)."""
+    if not (ROOT / "benchmarks" / "benchmarks" / "__init__.py").is_file():
+        pytest.skip("asv suites not in this checkout")
+    saved = {k: v for k, v in sys.modules.items() if k == "benchmarks" or
+             k.startswith("benchmarks.")}
+    for k in saved:
+        del sys.modules[k]
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import importlib
+
+    yield lambda name: importlib.import_module(f"benchmarks.{name}")
+    for k in [k for k in sys.modules if k == "benchmarks" or k.startswith("benchmarks.")]:
+        del sys.modules[k]
+    sys.modules.update(saved)
+
+
+def test_asv_suites_run_and_skip_missing(standin, asv_suites):
+    standin()  # pack/unpack_shard_index absent
+    crc = asv_suites("bench_crc32c").Crc32c()
+    crc.setup("zcodecs", "int16", 4096)
+    crc.time_crc32c("zcodecs", "int16", 4096)
+    blosc = asv_suites("bench_compressors").Blosc()
+    blosc.setup("zcodecs", "lz4/bitshuffle", "int16", 4096)
+    blosc.time_decompress_out("zcodecs", "lz4/bitshuffle", "int16", 4096)
+    assert blosc.track_ratio() > 1
+    shard = asv_suites("bench_shard_index").ShardIndex()
+    with pytest.raises(NotImplementedError):
+        shard.setup("zcodecs", "16x16")
+    shard.setup("numpy", "16x16")
+    shard.time_unpack("numpy", "16x16")
+
+
+def test_asv_gil_probe_tells_held_from_released(asv_suites):
+    probe = asv_suites("bench_threads").python_progress_fraction
+    held = bytes(64 * 1024 * 1024)  # bytes() of a bytes-like copies with the GIL held
+    assert probe(lambda: bytes(bytearray(held))) < 0.5
+    import time
+
+    assert probe(lambda: time.sleep(0.05)) > 0.5  # sleep releases the GIL
