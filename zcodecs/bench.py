@@ -33,6 +33,7 @@ import gc
 import importlib
 import json
 import math
+import os
 import platform
 import re
 import sys
@@ -1357,6 +1358,13 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     return cfg
 
 
+def _quiet_broken_pipe() -> int:
+    """Stdout was closed early (``| head``): silence the final flush, exit 1."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 1
+
+
 def run_cli(args: argparse.Namespace) -> int:
     """Run the benchmark for parsed options, print the table, optionally write JSON.
 
@@ -1368,8 +1376,15 @@ def run_cli(args: argparse.Namespace) -> int:
     Returns
     -------
     int
-        Process exit status (0).
+        Process exit status (0; 1 if stdout was closed early).
     """
+    try:
+        return _run_cli(args)
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+
+
+def _run_cli(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     env = versions()
     print(f"zcodecs bench: {format_size(cfg.total_size)} per data kind, chunks "
