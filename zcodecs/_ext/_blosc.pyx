@@ -5,9 +5,11 @@ Zarr's ``blosc`` codec means the Blosc1 frame (16-byte header, version byte
 2).  c-blosc2 cannot write that format, so frames are assembled here: block
 table, split streams, byte/bit shuffle per block and the per-stream
 compressors of the vendored trees, following the rules c-blosc 1.x decoders
-apply (see DESIGN.md section 5).  c-blosc2 decodes Blosc1 and Blosc2 frames,
-except bit-shuffled Blosc1 frames whose size is not a multiple of the type
-size, which it gets wrong; those go through this module's own decoder.
+apply (see DESIGN.md section 5).  c-blosc2 decodes Blosc1 and Blosc2 frames
+with a fresh context per call, except two kinds of Blosc1 frames that go
+through this module's own decoder: bit-shuffled frames whose size is not a
+multiple of the type size (c-blosc2 gets them wrong) and zstd frames (c-blosc2
+builds a zstd context per call, 10x the cost of decoding a 4 KiB chunk).
 """
 
 from cpython.object cimport PyObject
@@ -470,10 +472,17 @@ cdef int _decode_blosc1(const uint8_t* src, int32_t cbytes, uint8_t* dst, int32_
 
 
 cdef inline bint _needs_own_decoder(const uint8_t* p, int32_t nbytes) noexcept nogil:
-    # Bit-shuffled Blosc1 frames with trailing bytes past the last whole item:
-    # c-blosc2 drops those bytes in blocks whose item count is a multiple of 8.
-    return (p[0] <= 2 and (p[2] & (F_BITSHUFFLE | F_SHUFFLE)) == F_BITSHUFFLE
-            and not (p[2] & F_MEMCPYED) and p[3] > 1 and nbytes % p[3] != 0)
+    """Blosc1 frames that zcodecs decodes itself instead of handing them to c-blosc2."""
+    if p[0] > 2 or p[2] & F_MEMCPYED:
+        return False
+    # zstd: c-blosc2 creates a zstd context per call (~20 us, 10x the whole
+    # decode of a 4 KiB chunk); this decoder reuses the thread's context.
+    if p[2] >> 5 == C_ZSTD:
+        return True
+    # Bit-shuffled frames with bytes past the last whole item: c-blosc2 drops
+    # those bytes in blocks whose item count is a multiple of 8.
+    return ((p[2] & (F_BITSHUFFLE | F_SHUFFLE)) == F_BITSHUFFLE and p[3] > 1
+            and nbytes % p[3] != 0)
 
 
 def blosc_decompress(data, out=None, *, max_size=None):
