@@ -5,9 +5,11 @@ Zarr's ``blosc`` codec means the Blosc1 frame (16-byte header, version byte
 2).  c-blosc2 cannot write that format, so frames are assembled here: block
 table, split streams, byte/bit shuffle per block and the per-stream
 compressors of the vendored trees, following the rules c-blosc 1.x decoders
-apply (see DESIGN.md section 5).  c-blosc2 decodes Blosc1 and Blosc2 frames,
-except bit-shuffled Blosc1 frames whose size is not a multiple of the type
-size, which it gets wrong; those go through this module's own decoder.
+apply (see DESIGN.md section 5).  c-blosc2 decodes Blosc1 and Blosc2 frames
+with a fresh context per call, except two kinds of Blosc1 frames that go
+through this module's own decoder: bit-shuffled frames whose size is not a
+multiple of the type size (c-blosc2 gets them wrong) and zstd frames (c-blosc2
+builds a zstd context per call, 10x the cost of decoding a 4 KiB chunk).
 """
 
 from cpython.object cimport PyObject
@@ -195,6 +197,29 @@ cdef int32_t _compress_stream(int cname, int clevel, const uint8_t* src, int32_t
     return c if c > 0 else 0
 
 
+cdef inline bint _splits(int cname, int32_t typesize, int32_t blocksize) noexcept nogil:
+    """The frame-level split decision (also recorded in stored frames, as c-blosc1 does)."""
+    return _split_allowed(cname, typesize, blocksize) and blocksize % typesize == 0
+
+
+cdef void _write_header(uint8_t* dst, int cname, int32_t typesize, int shuffle, int32_t nbytes,
+                        int32_t blocksize, uint8_t extra_flags) noexcept nogil:
+    """Bytes 0..11 of a Blosc1 header; cbytes (12..15) is written once known."""
+    cdef uint8_t flags = <uint8_t>((_compcode(cname) << 5) | extra_flags)
+    if shuffle == 1:
+        flags |= F_SHUFFLE
+    elif shuffle == 2:
+        flags |= F_BITSHUFFLE
+    if not _splits(cname, typesize, blocksize):
+        flags |= F_DONT_SPLIT
+    dst[0] = 2  # format version: c-blosc1 rejects anything else
+    dst[1] = 1  # compressor format version, 1 for every codec
+    dst[2] = flags
+    dst[3] = <uint8_t>typesize
+    _store_le32(dst + 4, <uint32_t>nbytes)
+    _store_le32(dst + 8, <uint32_t>blocksize)
+
+
 cdef int64_t _encode_frame(const uint8_t* src, int32_t nbytes, uint8_t* dst, int cname,
                            int clevel, int32_t typesize, int shuffle, int32_t blocksize,
                            uint8_t* tmp, ZSTD_CCtx* cctx) noexcept nogil:
@@ -205,24 +230,12 @@ cdef int64_t _encode_frame(const uint8_t* src, int32_t nbytes, uint8_t* dst, int
     cdef int32_t nblocks = nbytes // blocksize + (1 if nbytes % blocksize else 0)
     cdef int64_t maxbytes = <int64_t>nbytes + HEADER
     cdef int64_t pos = HEADER + 4 * <int64_t>nblocks
-    cdef bint split = (_split_allowed(cname, typesize, blocksize) and blocksize % typesize == 0)
+    cdef bint split = _splits(cname, typesize, blocksize)
     cdef int32_t b, j, bsize, nstreams, neblock, c, maxout
     cdef const uint8_t* block
-    cdef uint8_t flags = <uint8_t>(_compcode(cname) << 5)
-    if shuffle == 1:
-        flags |= F_SHUFFLE
-    elif shuffle == 2:
-        flags |= F_BITSHUFFLE
-    if not split:
-        flags |= F_DONT_SPLIT
     if pos > maxbytes:
         return -1
-    dst[0] = 2
-    dst[1] = 1
-    dst[2] = flags
-    dst[3] = <uint8_t>typesize
-    _store_le32(dst + 4, <uint32_t>nbytes)
-    _store_le32(dst + 8, <uint32_t>blocksize)
+    _write_header(dst, cname, typesize, shuffle, nbytes, blocksize, 0)
     for b in range(nblocks):
         bsize = blocksize if b < nblocks - 1 or nbytes % blocksize == 0 else nbytes % blocksize
         block = src + <int64_t>b * blocksize
@@ -259,20 +272,7 @@ cdef int64_t _encode_frame(const uint8_t* src, int32_t nbytes, uint8_t* dst, int
 
 cdef void _memcpyed_frame(const uint8_t* src, int32_t nbytes, uint8_t* dst, int cname,
                           int32_t typesize, int shuffle, int32_t blocksize) noexcept nogil:
-    cdef uint8_t flags = <uint8_t>((_compcode(cname) << 5) | F_MEMCPYED)
-    # c-blosc1 records its split decision even in a stored frame.
-    if not (_split_allowed(cname, typesize, blocksize) and blocksize % typesize == 0):
-        flags |= F_DONT_SPLIT
-    if shuffle == 1:
-        flags |= F_SHUFFLE
-    elif shuffle == 2:
-        flags |= F_BITSHUFFLE
-    dst[0] = 2
-    dst[1] = 1
-    dst[2] = flags
-    dst[3] = <uint8_t>typesize
-    _store_le32(dst + 4, <uint32_t>nbytes)
-    _store_le32(dst + 8, <uint32_t>blocksize)
+    _write_header(dst, cname, typesize, shuffle, nbytes, blocksize, F_MEMCPYED)
     _store_le32(dst + 12, <uint32_t>(nbytes + HEADER))
     if nbytes:
         memcpy(dst + HEADER, src, nbytes)
@@ -472,10 +472,17 @@ cdef int _decode_blosc1(const uint8_t* src, int32_t cbytes, uint8_t* dst, int32_
 
 
 cdef inline bint _needs_own_decoder(const uint8_t* p, int32_t nbytes) noexcept nogil:
-    # Bit-shuffled Blosc1 frames with trailing bytes past the last whole item:
-    # c-blosc2 drops those bytes in blocks whose item count is a multiple of 8.
-    return (p[0] <= 2 and (p[2] & (F_BITSHUFFLE | F_SHUFFLE)) == F_BITSHUFFLE
-            and not (p[2] & F_MEMCPYED) and p[3] > 1 and nbytes % p[3] != 0)
+    """Blosc1 frames that zcodecs decodes itself instead of handing them to c-blosc2."""
+    if p[0] > 2 or p[2] & F_MEMCPYED:
+        return False
+    # zstd: c-blosc2 creates a zstd context per call (~20 us, 10x the whole
+    # decode of a 4 KiB chunk); this decoder reuses the thread's context.
+    if p[2] >> 5 == C_ZSTD:
+        return True
+    # Bit-shuffled frames with bytes past the last whole item: c-blosc2 drops
+    # those bytes in blocks whose item count is a multiple of 8.
+    return ((p[2] & (F_BITSHUFFLE | F_SHUFFLE)) == F_BITSHUFFLE and p[3] > 1
+            and nbytes % p[3] != 0)
 
 
 def blosc_decompress(data, out=None, *, max_size=None):
