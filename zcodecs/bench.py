@@ -17,7 +17,8 @@ collector off) for ``repeats`` timed samples of one or more passes (at least
 throughput in GB/s (10**9 bytes per second of *uncompressed* data, for
 decompression too).  ``zc/peer`` is the zcodecs throughput divided by the
 peer's: above 1 means zcodecs is faster.  Compressors also report their
-compression ratio (uncompressed bytes / compressed bytes).
+compression ratio (uncompressed bytes / compressed bytes); all decoders of a
+case decompress the same frames (zcodecs' when available).
 
 A zcodecs function that has not landed in :mod:`zcodecs.lowlevel` yet, or a
 peer package that is not installed, is reported as ``n/a``; nothing is ever
@@ -891,8 +892,11 @@ def _compressor_cases(kernel: str, config: str, ctx: _Ctx, zc: _Codec,
                       peers: list[_Codec]) -> Iterator[Case]:
     """Cases compress / decompress / decompress(out) for one compressor configuration.
 
-    Every implementation decompresses its own compressed chunks; the zcodecs
-    output is also round-trip checked against the input.
+    Each implementation compresses the chunks (its compression ratio is kept);
+    then every implementation decompresses the *same* frames, zcodecs' when
+    available (the config column says ``<zcodecs``), and its output is checked
+    against the input.  zcodecs' decoder is also checked, untimed, on every
+    peer's frames.
     """
     chunks, nbytes, outs = ctx.chunks, ctx.nbytes, ctx.outs()
     compressed: dict[str, list[Any] | None] = {}
@@ -912,10 +916,14 @@ def _compressor_cases(kernel: str, config: str, ctx: _Ctx, zc: _Codec,
     yield Case(kernel, "compress", config, ctx.kind, ctx.chunk, nbytes,
                impls[zc.name], [impls[p.name] for p in peers])
 
+    # Equal work: every decoder gets the same frames, zcodecs' when available
+    # (the peers must decode them too: a free interop check), else the first peer's.
+    src = next((c.name for c in [zc, *peers] if compressed[c.name] is not None), None)
+    dconfig = f"{config} <{src}" if src else config
     for op in ("decompress", "decompress(out)"):
         impls = {}
         for codec in [zc, *peers]:
-            comp = compressed[codec.name]
+            comp = compressed[src] if src else None
             dec = codec.decode if op == "decompress" else codec.decode_out
             if dec is None:
                 impls[codec.name] = Impl(codec.name, None, codec.note or "n/a")
@@ -925,23 +933,34 @@ def _compressor_cases(kernel: str, config: str, ctx: _Ctx, zc: _Codec,
                 continue
             if op == "decompress":
                 res, note = _safe(functools.partial(_collect, dec, comp),
-                                  f"{codec.name} {kernel} {op}")
+                                  f"{codec.name} {kernel} {op} of {src} frames")
                 if not note and not _same_bytes(res, chunks):
                     note = "wrong"
                 run = _loop(dec, comp)
             else:
                 res, note = _safe(functools.partial(_collect_out, dec, comp, outs),
-                                  f"{codec.name} {kernel} {op}")
+                                  f"{codec.name} {kernel} {op} of {src} frames")
                 if not note and not _same_bytes(outs, chunks):
                     note = "wrong"
                 run = _loop_out(dec, comp, outs)
             if note == "wrong":
-                print(f"  ! {codec.name} {kernel} {op}: round trip differs from the input",
-                      file=sys.stderr)
-            impls[codec.name] = Impl(codec.name, run if not note else None, note,
-                                     cratio=ratios[codec.name])
-        yield Case(kernel, op, config, ctx.kind, ctx.chunk, nbytes,
+                print(f"  ! {codec.name} {kernel} {op}: decoding {src} frames differs from the "
+                      "input", file=sys.stderr)
+            cratio = ratios[src] if src else None
+            impls[codec.name] = Impl(codec.name, run if not note else None, note, cratio=cratio)
+        yield Case(kernel, op, dconfig, ctx.kind, ctx.chunk, nbytes,
                    impls[zc.name], [impls[p.name] for p in peers])
+    # zcodecs must also decode the peers' frames (checked once, not timed).
+    if zc.decode is not None:
+        for p in peers:
+            comp = compressed[p.name]
+            if comp is None or p.name == src:
+                continue
+            res, note = _safe(functools.partial(_collect, zc.decode, comp),
+                              f"zcodecs {kernel} decompress of {p.name} frames")
+            if not note and not _same_bytes(res, chunks):
+                print(f"  ! zcodecs {kernel}: decoding {p.name} frames differs from the input",
+                      file=sys.stderr)
 
 
 def _zc_codec(enc_name: str, dec_name: str, **kwargs: Any) -> _Codec:
