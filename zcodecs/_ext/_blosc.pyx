@@ -13,15 +13,17 @@ builds a zstd context per call, 10x the cost of decoding a 4 KiB chunk).
 """
 
 from cpython.object cimport PyObject
+from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 from libc.limits cimport INT_MAX
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 
 from zcodecs._ext._blosc_c cimport (
     BLOSC2_VERSION_STRING,
     LZ4_compress_fast,
-    LZ4_compress_HC,
+    LZ4_compress_HC_extStateHC,
+    LZ4_sizeofStateHC,
     LZ4_decompress_safe,
     LZ4_versionString,
     blosc2_bitshuffle,
@@ -38,7 +40,22 @@ from zcodecs._ext._blosc_c cimport (
 from zcodecs._ext._buffers cimport acquire_read, acquire_write, init_view, release
 from zcodecs._ext._shuffle cimport shuffle_block, unshuffle_block
 from zcodecs._ext._pybytes cimport drop_bytes, finish_bytes, new_bytes, zc_bytes_data
-from zcodecs._ext._zlib cimport Z_OK, compress2, uLong, uncompress
+from zcodecs._ext._zlib cimport (
+    MAX_WBITS_ZLIB,
+    Z_DEFAULT_STRATEGY,
+    Z_DEFLATED,
+    Z_FINISH,
+    Z_OK,
+    Z_STREAM_END,
+    deflate,
+    deflateEnd,
+    deflateInit2,
+    deflateParams,
+    deflateReset,
+    uLong,
+    uncompress,
+    z_stream,
+)
 from zcodecs._ext._zstd cimport (
     ZSTD_CCtx,
     ZSTD_compressCCtx,
@@ -49,6 +66,8 @@ from zcodecs._ext._zstd cimport (
     thread_cctx,
     thread_dctx,
 )
+
+import threading
 
 from zcodecs.errors import (
     DecodeError,
@@ -104,6 +123,79 @@ _BLOSC2_ERRORS = {
 SHUFFLES = ("noshuffle", "shuffle", "bitshuffle")
 
 blosc2_init()
+
+_local = threading.local()
+
+
+cdef struct Scratch:
+    # Per-thread state reused across calls: allocating these per stream cost
+    # more than compressing a 4 KiB chunk (deflate and LZ4HC states are ~256
+    # KiB each, past malloc's mmap threshold).
+    z_stream deflater
+    bint deflater_ready
+    void* lz4hc_state
+    uint8_t* block
+    size_t block_size
+
+
+cdef enum:
+    # Larger block buffers are allocated per call instead of kept per thread.
+    MAX_CACHED_BLOCK = 4 << 20
+
+
+cdef void _free_scratch(object capsule) noexcept:
+    cdef Scratch* s = <Scratch*>PyCapsule_GetPointer(capsule, b"zcodecs.blosc.scratch")
+    if s.deflater_ready:
+        deflateEnd(&s.deflater)
+    free(s.lz4hc_state)
+    free(s.block)
+    free(s)
+
+
+cdef Scratch* _thread_scratch() except NULL:
+    cap = getattr(_local, "scratch", None)
+    if cap is not None:
+        return <Scratch*>PyCapsule_GetPointer(cap, b"zcodecs.blosc.scratch")
+    cdef Scratch* s = <Scratch*>calloc(1, sizeof(Scratch))
+    if s is NULL:
+        raise MemoryError("blosc: cannot allocate per-thread scratch state")
+    _local.scratch = PyCapsule_New(s, b"zcodecs.blosc.scratch", _free_scratch)
+    return s
+
+
+cdef uint8_t* _block_buffer(Scratch* s, size_t n, uint8_t** owned) except NULL:
+    """A buffer of n bytes: the thread's cached one, or a fresh one put in *owned."""
+    cdef uint8_t* p
+    n = n if n else 1
+    if n > MAX_CACHED_BLOCK:
+        owned[0] = <uint8_t*>malloc(n)
+        if owned[0] is NULL:
+            raise MemoryError(f"blosc: cannot allocate a {n}-byte block buffer")
+        return owned[0]
+    if s.block_size < n:
+        p = <uint8_t*>malloc(n)
+        if p is NULL:
+            raise MemoryError(f"blosc: cannot allocate a {n}-byte block buffer")
+        free(s.block)
+        s.block = p
+        s.block_size = n
+    return s.block
+
+
+cdef int _prepare_codec(Scratch* s, int cname, int clevel) except -1:
+    """Create the thread's deflate stream or LZ4HC state on first use."""
+    cdef int rc
+    if cname == N_ZLIB and not s.deflater_ready:
+        rc = deflateInit2(&s.deflater, clevel, Z_DEFLATED, MAX_WBITS_ZLIB, 8,
+                          Z_DEFAULT_STRATEGY)
+        if rc != Z_OK:
+            raise MemoryError(f"blosc: deflateInit2 failed (zlib error {rc})")
+        s.deflater_ready = True
+    elif cname == N_LZ4HC and s.lz4hc_state is NULL:
+        s.lz4hc_state = malloc(LZ4_sizeofStateHC())
+        if s.lz4hc_state is NULL:
+            raise MemoryError("blosc: cannot allocate the LZ4HC state")
+    return 0
 
 
 cdef inline void _store_le32(uint8_t* p, uint32_t v) noexcept nogil:
@@ -174,10 +266,10 @@ cdef int32_t _compute_blocksize(int cname, int clevel, int32_t typesize, int32_t
 
 
 cdef int32_t _compress_stream(int cname, int clevel, const uint8_t* src, int32_t n,
-                              uint8_t* dst, int32_t maxout, ZSTD_CCtx* cctx) noexcept nogil:
+                              uint8_t* dst, int32_t maxout, ZSTD_CCtx* cctx,
+                              Scratch* scratch) noexcept nogil:
     """Compress one stream; returns its size, or 0 when it does not fit in maxout."""
     cdef int32_t c = 0
-    cdef uLong dlen
     cdef size_t zc
     if maxout <= 0:
         return 0
@@ -186,10 +278,10 @@ cdef int32_t _compress_stream(int cname, int clevel, const uint8_t* src, int32_t
     elif cname == N_LZ4:
         c = LZ4_compress_fast(<const char*>src, <char*>dst, n, maxout, 10 - clevel)
     elif cname == N_LZ4HC:
-        c = LZ4_compress_HC(<const char*>src, <char*>dst, n, maxout, clevel)
+        c = LZ4_compress_HC_extStateHC(scratch.lz4hc_state, <const char*>src, <char*>dst, n,
+                                       maxout, clevel)
     elif cname == N_ZLIB:
-        dlen = <uLong>maxout
-        c = <int32_t>dlen if compress2(dst, &dlen, src, <uLong>n, clevel) == Z_OK else 0
+        c = _deflate_stream(&scratch.deflater, clevel, src, n, dst, maxout)
     elif cname == N_ZSTD:
         zc = ZSTD_compressCCtx(cctx, dst, <size_t>maxout, src, <size_t>n,
                                ZSTD_maxCLevel() if clevel == 9 else clevel * 2 - 1)
@@ -220,9 +312,23 @@ cdef void _write_header(uint8_t* dst, int cname, int32_t typesize, int shuffle, 
     _store_le32(dst + 8, <uint32_t>blocksize)
 
 
+cdef int32_t _deflate_stream(z_stream* strm, int clevel, const uint8_t* src, int32_t n,
+                             uint8_t* dst, int32_t maxout) noexcept nogil:
+    """One zlib-wrapped stream, the same bytes as compress2(), on a reused stream."""
+    if deflateReset(strm) != Z_OK or deflateParams(strm, clevel, Z_DEFAULT_STRATEGY) != Z_OK:
+        return 0
+    strm.next_in = src
+    strm.avail_in = <unsigned int>n
+    strm.next_out = dst
+    strm.avail_out = <unsigned int>maxout
+    if deflate(strm, Z_FINISH) != Z_STREAM_END:
+        return 0  # did not fit in maxout
+    return <int32_t>(maxout - strm.avail_out)
+
+
 cdef int64_t _encode_frame(const uint8_t* src, int32_t nbytes, uint8_t* dst, int cname,
                            int clevel, int32_t typesize, int shuffle, int32_t blocksize,
-                           uint8_t* tmp, ZSTD_CCtx* cctx) noexcept nogil:
+                           uint8_t* tmp, ZSTD_CCtx* cctx, Scratch* scratch) noexcept nogil:
     """Write a compressed Blosc1 frame; returns cbytes, or -1 if it would not fit.
 
     ``dst`` holds nbytes + HEADER bytes; ``tmp`` holds blocksize bytes.
@@ -257,7 +363,7 @@ cdef int64_t _encode_frame(const uint8_t* src, int32_t nbytes, uint8_t* dst, int
             if pos + 4 + maxout > maxbytes:
                 maxout = <int32_t>(maxbytes - pos - 4)
             c = _compress_stream(cname, clevel, block + <int64_t>j * neblock, neblock,
-                                 dst + pos + 4, maxout, cctx)
+                                 dst + pos + 4, maxout, cctx, scratch)
             if c == 0 or c >= neblock:
                 # A stream whose size equals its raw size is stored raw.
                 if pos + 4 + neblock > maxbytes:
@@ -339,10 +445,13 @@ def blosc_compress(data, *, int typesize, cname="zstd", int clevel=5, shuffle="s
     init_view(&src)
     cdef PyObject* raw = NULL
     cdef uint8_t* tmp = NULL
+    cdef uint8_t* owned = NULL
     cdef uint8_t* op
     cdef int64_t cbytes = -1
     cdef int32_t nbytes, bsize
     cdef ZSTD_CCtx* cctx = thread_cctx() if cn == N_ZSTD else NULL
+    cdef Scratch* scratch = _thread_scratch()
+    _prepare_codec(scratch, cn, clevel)
     acquire_read(data, &src, "blosc_compress")
     try:
         if src.len > INT_MAX - 2 * HEADER:
@@ -357,19 +466,17 @@ def blosc_compress(data, *, int typesize, cname="zstd", int clevel=5, shuffle="s
         raw = new_bytes(nbytes + HEADER)
         op = <uint8_t*>zc_bytes_data(raw)
         if clevel > 0 and nbytes >= MIN_BUFFERSIZE:
-            tmp = <uint8_t*>malloc(bsize)
-            if tmp is NULL:
-                raise MemoryError(f"blosc: cannot allocate a {bsize}-byte block buffer")
+            tmp = _block_buffer(scratch, <size_t>bsize, &owned)
             with nogil:
                 cbytes = _encode_frame(<const uint8_t*>src.buf, nbytes, op, cn, clevel,
-                                       typesize, shuf, bsize, tmp, cctx)
+                                       typesize, shuf, bsize, tmp, cctx, scratch)
         if cbytes < 0:
             with nogil:
                 _memcpyed_frame(<const uint8_t*>src.buf, nbytes, op, cn, typesize, shuf, bsize)
             cbytes = nbytes + HEADER
         return finish_bytes(&raw, <Py_ssize_t>cbytes)
     finally:
-        free(tmp)
+        free(owned)
         drop_bytes(&raw)
         release(&src)
 
@@ -510,6 +617,7 @@ def blosc_decompress(data, out=None, *, max_size=None):
     cdef int32_t nbytes, blocksize, cbytes
     cdef uint8_t* op
     cdef uint8_t* tmp = NULL
+    cdef uint8_t* owned = NULL
     cdef const uint8_t* ip
     cdef int rc = 0
     cdef blosc2_context* dctx = NULL
@@ -545,9 +653,8 @@ def blosc_decompress(data, out=None, *, max_size=None):
             with nogil:
                 memcpy(op, ip + HEADER, nbytes)
         elif _needs_own_decoder(ip, nbytes):
-            tmp = <uint8_t*>malloc(blocksize if 0 < blocksize <= nbytes else 1)
-            if tmp is NULL:
-                raise MemoryError("blosc: cannot allocate a block buffer")
+            tmp = _block_buffer(_thread_scratch(), <size_t>blocksize
+                                if 0 < blocksize <= nbytes else 1, &owned)
             zdctx = thread_dctx()
             with nogil:
                 rc = _decode_blosc1(ip, cbytes, op, nbytes, tmp, zdctx)
@@ -578,7 +685,7 @@ def blosc_decompress(data, out=None, *, max_size=None):
     finally:
         if dctx is not NULL:
             blosc2_free_ctx(dctx)
-        free(tmp)
+        free(owned)
         drop_bytes(&raw)
         release(&dst)
         release(&src)

@@ -48,5 +48,6 @@ cdef extern from "lz4.h" nogil:
 
 
 cdef extern from "lz4hc.h" nogil:
-    int LZ4_compress_HC(const char* src, char* dst, int srcSize, int dstCapacity,
-                        int compressionLevel)
+    int LZ4_sizeofStateHC()
+    int LZ4_compress_HC_extStateHC(void* state, const char* src, char* dst, int srcSize,
+                                   int dstCapacity, int compressionLevel)

@@ -24,6 +24,8 @@ cdef extern from "zlib.h" nogil:
                      int memLevel, int strategy)
     int deflate(z_streamp strm, int flush)
     int deflateEnd(z_streamp strm)
+    int deflateReset(z_streamp strm)
+    int deflateParams(z_streamp strm, int level, int strategy)
     uLong deflateBound(z_streamp strm, uLong sourceLen)
     int inflateInit2(z_streamp strm, int windowBits)
     int inflate(z_streamp strm, int flush)
@@ -35,6 +37,7 @@ cdef extern from "zlib.h" nogil:
     int uncompress(Bytef* dest, uLong* destLen, const Bytef* source, uLong sourceLen)
 
     enum:
+        MAX_WBITS_ZLIB "MAX_WBITS"
         Z_OK
         Z_STREAM_END
         Z_NEED_DICT
