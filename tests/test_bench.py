@@ -18,7 +18,9 @@ from zcodecs import bench
 ROOT = Path(__file__).resolve().parent.parent  # the checkout holding benchmarks/
 
 # The subprocesses must run the same zcodecs this process imported (the installed
-# package, or an in-place build on PYTHONPATH), never a different copy.
+# package, or an in-place build on PYTHONPATH), never a different copy: they
+# run with that package's parent as cwd, since `python -m` puts the cwd first
+# on sys.path and the repository root would shadow an installed zcodecs.
 PKG_PARENT = Path(zcodecs.__file__).resolve().parent.parent
 
 
@@ -239,7 +241,7 @@ def test_cli_bench_quick(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "zcodecs", "bench", "--quick", "--kernels", "crc32c",
          "--data", "int16", "--total-size", "1MiB", "--repeats", "1", "--json", str(out)],
-        capture_output=True, text=True, env=_env(), timeout=60, check=False,
+        capture_output=True, text=True, env=_env(), cwd=PKG_PARENT, timeout=60, check=False,
     )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
@@ -255,10 +257,10 @@ def test_cli_bench_quick(tmp_path):
 
 def test_cli_version_and_help():
     proc = subprocess.run([sys.executable, "-m", "zcodecs", "version"], capture_output=True,
-                          text=True, env=_env(), timeout=30, check=True)
+                          text=True, env=_env(), cwd=PKG_PARENT, timeout=30, check=True)
     assert proc.stdout.strip() == f"zcodecs {zcodecs.__version__}"
     proc = subprocess.run([sys.executable, "-m", "zcodecs", "--help"], capture_output=True,
-                          text=True, env=_env(), timeout=30, check=True)
+                          text=True, env=_env(), cwd=PKG_PARENT, timeout=30, check=True)
     assert "bench" in proc.stdout and "version" in proc.stdout
 
 
@@ -274,7 +276,7 @@ def test_compare_wrapper_runs():
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "compare.py"), "--kernels", "shard_index",
          "--total-size", "64KiB", "--chunk-sizes", "4KiB", "--repeats", "1", "--no-progress"],
-        capture_output=True, text=True, env=_env(), timeout=60, check=False,
+        capture_output=True, text=True, env=_env(), cwd=PKG_PARENT, timeout=60, check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[0].startswith("kernel")

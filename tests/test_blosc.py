@@ -187,4 +187,4 @@ def test_blosc_threads_share_nothing() -> None:
     with ThreadPoolExecutor(4) as pool:
         for _ in range(3):
             assert list(pool.map(run, jobs)) == serial
-    assert all(back == job[3] for (_, back), job in zip(serial, jobs))
+    assert all(back == job[3] for (_, back), job in zip(serial, jobs, strict=True))

@@ -256,7 +256,7 @@ def test_shuffle_releases_data_buffer():
     out.extend(b"x")
 
 
-def test_env_var_selects_kernel():
+def test_env_var_selects_kernel(tmp_path):
     import os
     import subprocess
     import sys
@@ -265,8 +265,10 @@ def test_env_var_selects_kernel():
             "print(s.active_kernel(), s.shuffle(bytes(range(8)), 4).hex())")
     for name in ("portable", "no-such-kernel"):
         env = dict(os.environ, ZCODECS_SHUFFLE_KERNEL=name)
+        # cwd away from the repository root: `python -c` puts the cwd first
+        # on sys.path, and the source tree must not shadow the installed package.
         res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, check=True)
+                             text=True, check=True, cwd=tmp_path)
         active, hexed = res.stdout.split()
         assert active == (name if name in KERNELS else KERNELS[0])
         assert hexed == numpy_shuffle(bytes(range(8)), 4).hex()
