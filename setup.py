@@ -99,14 +99,20 @@ def vendored_libraries() -> list[VendoredLibrary]:
                          ("SHUFFLE_AVX512_ENABLED", "1")]
     elif IS_ARM64:
         blosc_macros += [("SHUFFLE_NEON_ENABLED", "1")]
+    # zcodecs writes blosclz streams with c-blosc 1.x's encoder, so frames
+    # compress exactly as numcodecs' c-blosc writes them.  Its global symbols
+    # are renamed: c-blosc2 defines the same names.
+    blosc1 = CSRC / "c-blosc" / "blosc"
+    renames = [(name, f"zc_b1_{name}") for name in (
+        "blosclz_compress", "blosclz_decompress", "get_run_16", "get_match",
+        "fastcopy", "copy_match")]
+    blosclz1 = VendoredLibrary(
+        "blosclz1", [blosc1 / "blosclz.c", blosc1 / "fastcopy.c"], [blosc1], hide + renames)
     if SYSTEM_LIBS:
-        # blosclz is internal to c-blosc2 (not exported by libblosc2), so it
-        # is compiled from the vendored tree even when the rest is linked.
-        return [VendoredLibrary(
-            "blosclz", [blosc2 / "blosc" / "blosclz.c", blosc2 / "blosc" / "fastcopy.c"],
-            [blosc2 / "include", blosc2 / "blosc"], list(hide),
-        )]
+        # blosclz is not part of any system library's API: always vendored.
+        return [blosclz1]
     return [
+        blosclz1,
         VendoredLibrary("zstd", zstd_sources, [zstd, zstd / "common"], zstd_macros),
         VendoredLibrary("lz4", [lz4 / "lz4.c", lz4 / "lz4hc.c"], [lz4], list(hide)),
         VendoredLibrary(

@@ -266,7 +266,7 @@ cdef int32_t _compute_blocksize(int cname, int clevel, int32_t typesize, int32_t
 
 
 cdef int32_t _compress_stream(int cname, int clevel, const uint8_t* src, int32_t n,
-                              uint8_t* dst, int32_t maxout, ZSTD_CCtx* cctx,
+                              uint8_t* dst, int32_t maxout, bint split, ZSTD_CCtx* cctx,
                               Scratch* scratch) noexcept nogil:
     """Compress one stream; returns its size, or 0 when it does not fit in maxout."""
     cdef int32_t c = 0
@@ -274,7 +274,7 @@ cdef int32_t _compress_stream(int cname, int clevel, const uint8_t* src, int32_t
     if maxout <= 0:
         return 0
     if cname == N_BLOSCLZ:
-        c = blosclz_compress(clevel, src, n, dst, maxout, NULL)
+        c = blosclz_compress(clevel, src, n, dst, maxout, split)
     elif cname == N_LZ4:
         c = LZ4_compress_fast(<const char*>src, <char*>dst, n, maxout, 10 - clevel)
     elif cname == N_LZ4HC:
@@ -363,7 +363,7 @@ cdef int64_t _encode_frame(const uint8_t* src, int32_t nbytes, uint8_t* dst, int
             if pos + 4 + maxout > maxbytes:
                 maxout = <int32_t>(maxbytes - pos - 4)
             c = _compress_stream(cname, clevel, block + <int64_t>j * neblock, neblock,
-                                 dst + pos + 4, maxout, cctx, scratch)
+                                 dst + pos + 4, maxout, split, cctx, scratch)
             if c == 0 or c >= neblock:
                 # A stream whose size equals its raw size is stored raw.
                 if pos + 4 + neblock > maxbytes:

@@ -26,18 +26,20 @@ cdef extern from "blosc2.h" nogil:
                                 void* dest)
 
 
-# blosclz is internal to c-blosc2 (no installed header, symbols not exported),
-# so it is declared here and always compiled from the vendored tree, also
-# when ZCODECS_SYSTEM_LIBS=1 links the rest of c-blosc2 from the system.
+# blosclz as c-blosc 1.21 implements it (vendored from the same pinned
+# archive, symbols renamed at compile time so they cannot clash with
+# c-blosc2's copy): zcodecs' Blosc1 frames then match c-blosc 1.x byte for byte.
 cdef extern from *:
     """
-    int blosclz_compress(const int clevel, const void* input, int length, void* output,
-                         int maxout, void* ctx);
-    int blosclz_decompress(const void* input, int length, void* output, int maxout);
+    int zc_b1_blosclz_compress(const int clevel, const void* input, int length, void* output,
+                               int maxout, const int split_block);
+    int zc_b1_blosclz_decompress(const void* input, int length, void* output, int maxout);
     """
-    int blosclz_compress(int clevel, const void* input, int length, void* output, int maxout,
-                         void* ctx) nogil
-    int blosclz_decompress(const void* input, int length, void* output, int maxout) nogil
+    int blosclz_compress "zc_b1_blosclz_compress"(
+        int clevel, const void* input, int length, void* output, int maxout,
+        int split_block) nogil
+    int blosclz_decompress "zc_b1_blosclz_decompress"(
+        const void* input, int length, void* output, int maxout) nogil
 
 
 cdef extern from "lz4.h" nogil:
