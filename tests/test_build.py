@@ -42,7 +42,7 @@ def test_manifest_pins_every_library() -> None:
     assert manifest["archive"]["version"] == "7.1.0"
     assert len(manifest["archive"]["sha256"]) == 64
     names = {lib["name"]: lib["upstream_version"] for lib in manifest["libraries"]}
-    assert names == {"c-blosc2": "3.3.2", "zstd": "1.5.7", "lz4": "1.10.0"}
+    assert names == {"c-blosc2": "3.3.2", "zstd": "1.5.7", "lz4": "1.10.0", "c-blosc": "1.21.6"}
     assert all(lib["license_files"] for lib in manifest["libraries"])
 
 
