@@ -73,23 +73,37 @@ def test_registry():
 
 
 def _linux_cpu_flags() -> set[str]:
-    # x86 calls the line "flags", AArch64 "Features".
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith(("flags", "Features")):
+                if line.startswith("flags"):
                     return set(line.split(":", 1)[1].split())
     except OSError:
         pass
     return set()
 
 
+def _aarch64_has_crc32() -> bool:
+    """HWCAP_CRC32 from getauxval(AT_HWCAP), as the kernel reports it.
+
+    Read through ctypes rather than /proc/cpuinfo: emulators (qemu-user)
+    pass the host's cpuinfo through but report the guest's auxv.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    libc.getauxval.restype = ctypes.c_ulong
+    libc.getauxval.argtypes = [ctypes.c_ulong]
+    at_hwcap, hwcap_crc32 = 16, 1 << 7
+    return bool(libc.getauxval(at_hwcap) & hwcap_crc32)
+
+
 def test_armv8_kernel_only_on_aarch64():
     # Runs everywhere: x86 must never list the AArch64 kernel, and on
-    # AArch64 Linux a CPU advertising the CRC32 extension must get it (a
-    # missing module or a broken HWCAP probe would otherwise fall back to
-    # the portable kernel without a trace).
-    if IS_ARM64 and sys.platform.startswith("linux") and "crc32" in _linux_cpu_flags():
+    # AArch64 Linux a CPU with the CRC32 extension must get it (a missing
+    # module or a broken HWCAP probe would otherwise fall back to the
+    # portable kernel without a trace).
+    if IS_ARM64 and sys.platform.startswith("linux") and _aarch64_has_crc32():
         assert "armv8" in AVAILABLE
         assert _crc32c._active_kernel() == "armv8"
     else:
