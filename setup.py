@@ -224,6 +224,8 @@ def ext_compile_flags(name: str) -> list[str]:
         flags += ["-mavx2"]
     if IS_X86 and name.endswith("_avx512"):
         flags += ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mvpclmulqdq", "-mpclmul", "-msse4.2"]
+    if IS_ARM64 and name.endswith("_armv8"):
+        flags += ["-march=armv8-a+crc+crypto"]
     return flags
 
 
@@ -279,6 +281,8 @@ def make_extensions() -> list[Extension]:
     ]
     if IS_X86:
         exts += [ext("_crc32c_sse42"), ext("_shuffle_avx2"), ext("_crc32c_avx512")]
+    if IS_ARM64:
+        exts += [ext("_crc32c_armv8")]
     # A module listed before its .pyx lands is skipped rather than failing the build.
     return [e for e in exts if (ROOT / e.sources[0]).is_file()]
 

@@ -21,7 +21,18 @@ from zcodecs.errors import BufferTypeError
 
 crc32c = _crc32c.crc32c
 
-ALL_KERNELS = ("avx512", "sse42", "portable")
+MACHINE = platform.machine().lower()
+IS_X86 = MACHINE in ("x86_64", "amd64", "i686", "x86")
+IS_ARM64 = MACHINE in ("aarch64", "arm64")
+KNOWN_KERNELS = ("avx512", "sse42", "armv8", "portable")
+# The kernels this architecture can have: each one is parametrized (and
+# skipped only when this particular CPU lacks it).
+if IS_X86:
+    ALL_KERNELS = ("avx512", "sse42", "portable")
+elif IS_ARM64:
+    ALL_KERNELS = ("armv8", "portable")
+else:
+    ALL_KERNELS = ("portable",)
 AVAILABLE = _crc32c._available_kernels()
 
 
@@ -54,7 +65,8 @@ def pool() -> bytearray:
 
 def test_registry():
     assert AVAILABLE[-1] == "portable"
-    assert set(AVAILABLE) <= set(ALL_KERNELS)
+    assert set(AVAILABLE) <= set(ALL_KERNELS) <= set(KNOWN_KERNELS)
+    assert AVAILABLE == [k for k in KNOWN_KERNELS if k in AVAILABLE]  # fastest first
     assert _crc32c._active_kernel() == AVAILABLE[0]
     with pytest.raises(ValueError, match="not available"):
         _crc32c._crc32c_with("nope", b"")
@@ -71,6 +83,33 @@ def _linux_cpu_flags() -> set[str]:
     return set()
 
 
+def _aarch64_has_crc32() -> bool:
+    """HWCAP_CRC32 from getauxval(AT_HWCAP), as the kernel reports it.
+
+    Read through ctypes rather than /proc/cpuinfo: emulators (qemu-user)
+    pass the host's cpuinfo through but report the guest's auxv.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    libc.getauxval.restype = ctypes.c_ulong
+    libc.getauxval.argtypes = [ctypes.c_ulong]
+    at_hwcap, hwcap_crc32 = 16, 1 << 7
+    return bool(libc.getauxval(at_hwcap) & hwcap_crc32)
+
+
+def test_armv8_kernel_only_on_aarch64():
+    # Runs everywhere: x86 must never list the AArch64 kernel, and on
+    # AArch64 Linux a CPU with the CRC32 extension must get it (a missing
+    # module or a broken HWCAP probe would otherwise fall back to the
+    # portable kernel without a trace).
+    if IS_ARM64 and sys.platform.startswith("linux") and _aarch64_has_crc32():
+        assert "armv8" in AVAILABLE
+        assert _crc32c._active_kernel() == "armv8"
+    else:
+        assert "armv8" not in AVAILABLE
+
+
 @pytest.mark.skipif(platform.machine() != "x86_64" or not sys.platform.startswith("linux"),
                     reason="cross-checks the CPU flags Linux reports on x86-64")
 def test_advertised_kernels_are_loaded():
@@ -84,7 +123,7 @@ def test_advertised_kernels_are_loaded():
         assert _crc32c._active_kernel() == "avx512"
 
 
-@pytest.mark.parametrize("cap", ["portable", "sse42"])
+@pytest.mark.parametrize("cap", ["portable", "armv8", "sse42"])
 def test_kernel_cap_env_var_skips_simd_imports(cap, tmp_path):
     # The dispatcher must import a kernel module only when it will use it;
     # with the cap set, faster modules are not even imported.
@@ -108,6 +147,10 @@ def test_kernel_cap_env_var_skips_simd_imports(cap, tmp_path):
     if cap == "portable":
         assert kernels == ["portable"]
         assert modules == []
+    if cap == "armv8":
+        # The x86 kernels come before armv8 in the order: never loaded.
+        assert set(kernels) <= {"armv8", "portable"}
+        assert set(modules) <= {"zcodecs._ext._crc32c_armv8"}
 
 
 def test_check_value(fn):

@@ -4,10 +4,11 @@ The checksum is the one of the ``crc32c`` PyPI package, iSCSI, ext4 and the
 Zarr v3 ``crc32c`` codec: reflected polynomial 0x82F63B78, initial value and
 final xor 0xFFFFFFFF.  At import the CPU is probed and the fastest available
 kernel is chosen: ``"avx512"`` (VPCLMULQDQ folding), ``"sse42"`` (the SSE4.2
-``crc32`` instruction on three streams) or ``"portable"`` (slicing-by-8).
-Setting the environment variable ``ZCODECS_CRC32C_KERNEL`` to ``sse42`` or
-``portable`` before the first import caps the choice (faster kernel modules
-are then not imported at all).
+``crc32`` instruction on three streams), ``"armv8"`` (the AArch64 CRC32
+extension on three streams, Linux) or ``"portable"`` (slicing-by-8).
+Setting the environment variable ``ZCODECS_CRC32C_KERNEL`` to ``sse42``,
+``armv8`` or ``portable`` before the first import caps the choice (faster
+kernel modules are then not imported at all).
 """
 
 from typing import SupportsIndex

@@ -1,7 +1,7 @@
 # CRC32C (Castagnoli) with run-time kernel selection.
 #
 # This module is compiled for the baseline ISA, so it must not execute any
-# SSE4.2/AVX-512 instruction itself.  It checks the CPU once at import and only
+# SSE4.2/AVX-512/ARMv8-CRC instruction itself.  It checks the CPU once at import and only
 # then imports the matching kernel module (built with -m flags), fetching a raw
 # C function pointer from its capsule so each call costs one indirect call.
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_CheckExact
@@ -41,9 +41,38 @@ cdef extern from *:
     static int zc_crc_cpu_sse42(void) { return 0; }
     static int zc_crc_cpu_avx512(void) { return 0; }
     #endif
+
+    /* AArch64 Linux reports the optional ARMv8.0 extensions in AT_HWCAP (the
+       ID registers are not readable from user space everywhere).  Big-endian
+       AArch64 is left out: the kernel feeds little-endian 8-byte loads to
+       crc32cx.  0: no CRC32, 1: CRC32 only, 2: CRC32 and PMULL. */
+    #if defined(__aarch64__) && defined(__linux__) && defined(__ORDER_LITTLE_ENDIAN__)
+    #define ZC_CRC_AARCH64_LE (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+    #else
+    #define ZC_CRC_AARCH64_LE 0
+    #endif
+    #if ZC_CRC_AARCH64_LE
+    #include <sys/auxv.h>
+    /* Values of the arm64 uapi <asm/hwcap.h>, for libcs that lack them. */
+    #ifndef HWCAP_PMULL
+    #define HWCAP_PMULL (1UL << 4)
+    #endif
+    #ifndef HWCAP_CRC32
+    #define HWCAP_CRC32 (1UL << 7)
+    #endif
+    static int zc_crc_cpu_armv8(void) {
+        unsigned long hw = getauxval(AT_HWCAP);
+        if (!(hw & HWCAP_CRC32))
+            return 0;
+        return (hw & HWCAP_PMULL) ? 2 : 1;
+    }
+    #else
+    static int zc_crc_cpu_armv8(void) { return 0; }
+    #endif
     """
     int zc_crc_cpu_sse42() nogil
     int zc_crc_cpu_avx512() nogil
+    int zc_crc_cpu_armv8() nogil
 
 
 # ---------------------------------------------------------------------------
@@ -107,13 +136,13 @@ cdef crc32c_fn _active = _crc32c_portable
 cdef str _active_name = "portable"
 
 
-cdef _load_kernel(str name):
+cdef _load_kernel(str name, str attr="kernel"):
     """Import a SIMD kernel module; the caller has checked the CPU for it."""
     try:
         mod = importlib.import_module("zcodecs._ext._crc32c_" + name)
     except ImportError:
         return None  # not built for this platform: fall back silently
-    return mod.kernel
+    return getattr(mod, attr)
 
 
 cdef crc32c_fn _kernel_ptr(object capsule) except NULL:
@@ -123,19 +152,22 @@ cdef crc32c_fn _kernel_ptr(object capsule) except NULL:
 cdef _select_kernels():
     """Probe the CPU once; import only the kernel modules it can run.
 
-    ZCODECS_CRC32C_KERNEL=sse42|portable caps the choice (the faster kernels
-    are then neither probed nor imported): a field switch for suspected
-    SIMD trouble, and what the tests use to check the lazy imports.
+    ZCODECS_CRC32C_KERNEL=sse42|armv8|portable caps the choice (the kernels
+    listed before it below are then neither probed nor imported): a field
+    switch for suspected SIMD trouble, and what the tests use to check the
+    lazy imports.  x86 and AArch64 kernels share the one list, so a cap
+    naming the other architecture's kernel is harmless.
     """
     global _active, _active_name
-    order = ["avx512", "sse42", "portable"]
+    cdef int armv8
+    order = ["avx512", "sse42", "armv8", "portable"]
     cap_name = os.environ.get("ZCODECS_CRC32C_KERNEL", "").strip().lower()
     if cap_name in order:
         order = order[order.index(cap_name):]
     elif cap_name:
         warnings.warn(
             f"ZCODECS_CRC32C_KERNEL={cap_name!r} ignored: expected one of "
-            f"avx512, sse42, portable", RuntimeWarning, stacklevel=2)
+            f"avx512, sse42, armv8, portable", RuntimeWarning, stacklevel=2)
     if "avx512" in order and zc_crc_cpu_avx512():
         cap = _load_kernel("avx512")
         if cap is not None:
@@ -144,6 +176,13 @@ cdef _select_kernels():
         cap = _load_kernel("sse42")
         if cap is not None:
             _kernels["sse42"] = cap
+    armv8 = zc_crc_cpu_armv8() if "armv8" in order else 0
+    if armv8:
+        # Both capsules live in the one module: cores with CRC32 but without
+        # the crypto extension (PMULL) merge the streams in software.
+        cap = _load_kernel("armv8", "kernel" if armv8 == 2 else "kernel_nopmull")
+        if cap is not None:
+            _kernels["armv8"] = cap
     _kernels["portable"] = None
     _active_name = next(iter(_kernels))
     if _kernels[_active_name] is not None:
