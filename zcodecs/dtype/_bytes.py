@@ -15,10 +15,15 @@ from zcodecs.dtype._base import (
     ZarrFormat,
     ZDType,
     check_zarr_format,
-    unpack_v2,
-    unpack_v3,
 )
-from zcodecs.dtype._length import length_bytes_from_config, length_from_v2_name
+from zcodecs.dtype._json_forms import (
+    length_bytes_from_v3,
+    length_bytes_to_json,
+    length_from_v2,
+    object_type_from_v2,
+    object_type_from_v3,
+    object_type_to_json,
+)
 from zcodecs.dtype._scalar_json import b64_decode, b64_encode
 
 __all__ = ["NullTerminatedBytes", "RawBytes", "VariableLengthBytes"]
@@ -74,24 +79,15 @@ class NullTerminatedBytes(ZDType[Any, np.bytes_], HasLength, HasItemSize):
 
     @classmethod
     def _from_json_v2(cls, data: JSON) -> NullTerminatedBytes:
-        name, codec_id = unpack_v2(data)
-        n = length_from_v2_name(name, r"\|S(\d+)")
-        if codec_id is not None or n is None:
-            cls._json_mismatch(data, 2, "'|S{n}' with n >= 1")
-        return cls(length=n)
+        return cls(length=length_from_v2(cls, data, r"\|S(\d+)", "'|S{n}' with n >= 1"))
 
     @classmethod
     def _from_json_v3(cls, data: JSON) -> NullTerminatedBytes:
-        name, config = unpack_v3(data)
-        if name != cls._zarr_v3_name:
-            cls._json_mismatch(data, 3, f"name {cls._zarr_v3_name!r}")
-        return cls(length=length_bytes_from_config(config, name))
+        return cls(length=length_bytes_from_v3(cls, data))
 
     def to_json(self, zarr_format: ZarrFormat) -> JSON:
         """Return the v2 ``{"name": "|S{n}", ...}`` dict or the v3 named configuration."""
-        if check_zarr_format(zarr_format) == 2:
-            return {"name": self.to_native_dtype().str, "object_codec_id": None}
-        return {"name": self._zarr_v3_name, "configuration": {"length_bytes": self.length}}
+        return length_bytes_to_json(self, zarr_format, self.length)
 
     def _check_scalar(self, data: object) -> bool:
         return isinstance(data, _BYTES_LIKE)
@@ -182,24 +178,15 @@ class RawBytes(ZDType[Any, np.void], HasLength, HasItemSize):
 
     @classmethod
     def _from_json_v2(cls, data: JSON) -> RawBytes:
-        name, codec_id = unpack_v2(data)
-        n = length_from_v2_name(name, r"\|V(\d+)")
-        if codec_id is not None or n is None:
-            cls._json_mismatch(data, 2, "'|V{n}' with n >= 1")
-        return cls(length=n)
+        return cls(length=length_from_v2(cls, data, r"\|V(\d+)", "'|V{n}' with n >= 1"))
 
     @classmethod
     def _from_json_v3(cls, data: JSON) -> RawBytes:
-        name, config = unpack_v3(data)
-        if name != cls._zarr_v3_name:
-            cls._json_mismatch(data, 3, f"name {cls._zarr_v3_name!r}")
-        return cls(length=length_bytes_from_config(config, name))
+        return cls(length=length_bytes_from_v3(cls, data))
 
     def to_json(self, zarr_format: ZarrFormat) -> JSON:
         """Return the v2 ``{"name": "|V{n}", ...}`` dict or the v3 named configuration."""
-        if check_zarr_format(zarr_format) == 2:
-            return {"name": self.to_native_dtype().str, "object_codec_id": None}
-        return {"name": self._zarr_v3_name, "configuration": {"length_bytes": self.length}}
+        return length_bytes_to_json(self, zarr_format, self.length)
 
     def _check_scalar(self, data: object) -> bool:
         return _as_bytes(data) is not None
@@ -276,23 +263,15 @@ class VariableLengthBytes(ZDType[Any, bytes], HasObjectCodec):
 
     @classmethod
     def _from_json_v2(cls, data: JSON) -> VariableLengthBytes:
-        name, codec_id = unpack_v2(data)
-        if name != "|O" or codec_id != cls.object_codec_id:
-            cls._json_mismatch(data, 2, f"'|O' with object_codec_id {cls.object_codec_id!r}")
-        return cls()
+        return object_type_from_v2(cls, data)
 
     @classmethod
     def _from_json_v3(cls, data: JSON) -> VariableLengthBytes:
-        name, config = unpack_v3(data)
-        if name not in (cls._zarr_v3_name, *cls._zarr_v3_aliases) or config:
-            cls._json_mismatch(data, 3, repr(cls._zarr_v3_name))
-        return cls()
+        return object_type_from_v3(cls, data)
 
     def to_json(self, zarr_format: ZarrFormat) -> JSON:
         """Return ``{"name": "|O", "object_codec_id": "vlen-bytes"}`` (v2) or the v3 name."""
-        if check_zarr_format(zarr_format) == 2:
-            return {"name": "|O", "object_codec_id": self.object_codec_id}
-        return self._zarr_v3_name
+        return object_type_to_json(self, zarr_format)
 
     def _check_scalar(self, data: object) -> bool:
         return isinstance(data, _BYTES_LIKE)

@@ -19,9 +19,15 @@ from zcodecs.dtype._base import (
     check_zarr_format,
     endianness_of,
     unpack_v2,
-    unpack_v3,
 )
-from zcodecs.dtype._length import length_bytes_from_config, length_from_v2_name
+from zcodecs.dtype._json_forms import (
+    length_bytes_from_v3,
+    length_bytes_to_json,
+    object_type_from_v2,
+    object_type_from_v3,
+    object_type_to_json,
+)
+from zcodecs.dtype._length import length_from_v2_name
 from zcodecs.dtype._scalar_json import is_json_int
 
 __all__ = ["FixedLengthUTF32", "VariableLengthUTF8"]
@@ -81,20 +87,12 @@ class FixedLengthUTF32(ZDType[Any, np.str_], HasEndianness, HasLength, HasItemSi
 
     @classmethod
     def _from_json_v3(cls, data: JSON) -> FixedLengthUTF32:
-        name, config = unpack_v3(data)
-        if name != cls._zarr_v3_name:
-            cls._json_mismatch(data, 3, f"name {cls._zarr_v3_name!r}")
-        n = length_bytes_from_config(config, name, cls.code_point_bytes)
+        n = length_bytes_from_v3(cls, data, cls.code_point_bytes)
         return cls(length=n // cls.code_point_bytes)
 
     def to_json(self, zarr_format: ZarrFormat) -> JSON:
         """Return the v2 ``{"name", "object_codec_id"}`` dict or the v3 named configuration."""
-        if check_zarr_format(zarr_format) == 2:
-            return {"name": self.to_native_dtype().str, "object_codec_id": None}
-        return {
-            "name": self._zarr_v3_name,
-            "configuration": {"length_bytes": self.length * self.code_point_bytes},
-        }
+        return length_bytes_to_json(self, zarr_format, self.length * self.code_point_bytes)
 
     def _check_scalar(self, data: object) -> bool:
         return isinstance(data, str)
@@ -176,23 +174,15 @@ class VariableLengthUTF8(ZDType[Any, str], HasObjectCodec):
 
     @classmethod
     def _from_json_v2(cls, data: JSON) -> VariableLengthUTF8:
-        name, codec_id = unpack_v2(data)
-        if name != "|O" or codec_id != cls.object_codec_id:
-            cls._json_mismatch(data, 2, f"'|O' with object_codec_id {cls.object_codec_id!r}")
-        return cls()
+        return object_type_from_v2(cls, data)
 
     @classmethod
     def _from_json_v3(cls, data: JSON) -> VariableLengthUTF8:
-        name, config = unpack_v3(data)
-        if name != cls._zarr_v3_name or config:
-            cls._json_mismatch(data, 3, repr(cls._zarr_v3_name))
-        return cls()
+        return object_type_from_v3(cls, data)
 
     def to_json(self, zarr_format: ZarrFormat) -> JSON:
         """Return ``{"name": "|O", "object_codec_id": "vlen-utf8"}`` (v2) or ``"string"``."""
-        if check_zarr_format(zarr_format) == 2:
-            return {"name": "|O", "object_codec_id": self.object_codec_id}
-        return self._zarr_v3_name
+        return object_type_to_json(self, zarr_format)
 
     def _check_scalar(self, data: object) -> bool:
         return isinstance(data, str)
