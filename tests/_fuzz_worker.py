@@ -53,6 +53,13 @@ def main() -> int:
             odd = nblosc.compress(ramp, cname.encode(), 5, 2, 0, typesize=4)
             assert odd[2] & 0x04 and not odd[2] & 0x02, (cname, hex(odd[2]))
             cases.append((odd, L.blosc_decompress))
+        # Blosc2-format chunks (extended header) go through c-blosc2.
+        import blosc2
+
+        for codec in (blosc2.Codec.ZSTD, blosc2.Codec.LZ4):
+            chunk = blosc2.compress2(data, typesize=4, codec=codec,
+                                     filters=[blosc2.Filter.BITSHUFFLE])
+            cases.append((chunk, L.blosc_decompress))
     elif which == "zstd":
         cases.append((L.zstd_compress(data, checksum=True), L.zstd_decompress))
     elif which == "gzip":

@@ -186,3 +186,19 @@ def test_blosc_threads_share_nothing() -> None:
         for _ in range(3):
             assert list(pool.map(run, jobs)) == serial
     assert all(back == job[3] for (_, back), job in zip(serial, jobs, strict=True))
+
+
+@pytest.mark.parametrize("codec", ["BLOSCLZ", "LZ4", "LZ4HC", "ZLIB", "ZSTD"])
+@pytest.mark.parametrize("filt", ["NOFILTER", "SHUFFLE", "BITSHUFFLE"])
+def test_blosc2_frames_from_python_blosc2_decode(codec: str, filt: str) -> None:
+    """Blosc2-format chunks (version byte >= 3) decode through c-blosc2."""
+    import blosc2
+
+    for ts, n in [(1, 1000), (4, 400_000), (8, 65_536 * 8 + 24), (3, 3 * 70_001)]:
+        data = mixed_bytes(n, seed=ts)
+        chunk = blosc2.compress2(data, typesize=ts, codec=getattr(blosc2.Codec, codec),
+                                 filters=[getattr(blosc2.Filter, filt)], clevel=5)
+        assert chunk[0] >= 3, "python-blosc2 wrote a Blosc2 chunk"
+        assert blosc_decompress(chunk) == data
+        out = np.empty(n, np.uint8)
+        assert blosc_decompress(chunk, out) is out and out.tobytes() == data
