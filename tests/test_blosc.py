@@ -162,6 +162,8 @@ def test_blosc_out_and_size_limits() -> None:
     with pytest.raises(errors.SizeLimitError):
         blosc_decompress(frame, max_size=1000)
     assert blosc_decompress(frame, max_size=1 << 20) == data
+    with pytest.raises(ValueError, match="max_size must be >= 0"):
+        blosc_decompress(frame, max_size=-1)
     # A 16-byte header claiming 2 GiB with nothing behind it.
     liar = bytes([2, 1, 0x01, 4]) + struct.pack("<iii", 2**31 - 64, 65536, 16)
     with pytest.raises(errors.DecodeError, match="impossible"):

@@ -37,7 +37,13 @@ from zcodecs._ext._blosc_c cimport (
     blosclz_compress,
     blosclz_decompress,
 )
-from zcodecs._ext._buffers cimport acquire_read, acquire_write, init_view, release
+from zcodecs._ext._buffers cimport (
+    acquire_read,
+    acquire_write,
+    check_max_size,
+    init_view,
+    release,
+)
 from zcodecs._ext._shuffle cimport shuffle_block, unshuffle_block
 from zcodecs._ext._pybytes cimport drop_bytes, finish_bytes, new_bytes, zc_bytes_data
 from zcodecs._ext._zlib cimport (
@@ -57,6 +63,7 @@ from zcodecs._ext._zlib cimport (
     z_stream,
 )
 from zcodecs._ext._zstd cimport (
+    MAX_DECODE_RATIO,
     ZSTD_CCtx,
     ZSTD_compressCCtx,
     ZSTD_DCtx,
@@ -101,9 +108,6 @@ cdef enum:
     N_LZ4HC = 2
     N_ZLIB = 3
     N_ZSTD = 4
-    # No codec here decodes to more than this many bytes per input byte
-    # (zstd RLE blocks), so larger claims in a Blosc1 header are impossible.
-    MAX_RATIO = 32768
 
 _CNAMES = {"blosclz": N_BLOSCLZ, "lz4": N_LZ4, "lz4hc": N_LZ4HC, "zlib": N_ZLIB,
            "zstd": N_ZSTD}
@@ -634,11 +638,12 @@ def blosc_decompress(data, out=None, *, max_size=None):
                     f"blosc: frame decodes to {nbytes} bytes but out has {dst.len} bytes")
             op = <uint8_t*>dst.buf
         else:
+            check_max_size(max_size, "blosc_decompress")
             if max_size is not None:
                 if nbytes > max_size:
                     raise SizeLimitError(
                         f"blosc: frame claims {nbytes} decoded bytes, above max_size={max_size}")
-            elif nbytes > <int64_t>cbytes * MAX_RATIO:
+            elif nbytes > <int64_t>cbytes * MAX_DECODE_RATIO:
                 raise DecodeError(
                     f"blosc: frame claims {nbytes} decoded bytes, impossible for {cbytes} "
                     f"compressed bytes (pass max_size= to override)")

@@ -19,8 +19,6 @@ cdef extern from "blosc2.h" nogil:
     void blosc2_free_ctx(blosc2_context* context)
     int blosc2_decompress_ctx(blosc2_context* context, const void* src, int32_t srcsize,
                               void* dest, int32_t destsize)
-    int blosc2_cbuffer_sizes(const void* cbuffer, int32_t* nbytes, int32_t* cbytes,
-                             int32_t* blocksize)
     int32_t blosc2_bitshuffle(int32_t typesize, int32_t blocksize, const void* src, void* dest)
     int32_t blosc2_bitunshuffle(int32_t typesize, int32_t blocksize, const void* src,
                                 void* dest)

@@ -62,6 +62,13 @@ cdef inline int acquire_write(object obj, Py_buffer* view, str what) except -1:
     return 0
 
 
+cdef inline int check_max_size(object max_size, str what) except -1:
+    """Validate a decoder's ``max_size=`` argument (None or a non-negative int)."""
+    if max_size is not None and max_size < 0:
+        raise ValueError(f"{what}: max_size must be >= 0, got {max_size}")
+    return 0
+
+
 cdef inline void release(Py_buffer* view) noexcept:
     if view_held(view):
         PyBuffer_Release(view)

@@ -2,6 +2,7 @@
 """gzip (RFC 1952) compression through the system zlib, GIL released."""
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from cpython.object cimport PyObject
 from libc.stdint cimport uint8_t, uint32_t
 from libc.string cimport memset
 
@@ -9,10 +10,12 @@ from zcodecs._ext._buffers cimport (
     PY_SSIZE_T_MAX,
     acquire_read,
     acquire_write,
+    check_max_size,
     init_view,
     release,
 )
 
+from zcodecs._ext._pybytes cimport drop_bytes, finish_bytes, new_bytes, zc_bytes_data
 from zcodecs._ext._zlib cimport (
     Z_BUF_ERROR,
     Z_DATA_ERROR,
@@ -94,6 +97,7 @@ def gzip_compress(data, *, int level=5):
     cdef size_t bound, nin, nout, done_out = 0
     cdef const uint8_t* ip
     cdef uint8_t* op
+    cdef PyObject* raw = NULL
     memset(&strm, 0, sizeof(z_stream))
     acquire_read(data, &src, "gzip_compress")
     try:
@@ -106,9 +110,9 @@ def gzip_compress(data, *, int level=5):
             bound = <size_t>deflateBound(&strm, nin if nin < PIECE else PIECE)
             if nin >= PIECE:
                 bound = nin + (nin // PIECE + 1) * (bound - PIECE) + 64
-            result = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>bound)
+            raw = new_bytes(<Py_ssize_t>bound)
             ip = <const uint8_t*>src.buf
-            op = <uint8_t*>PyBytes_AS_STRING(result)
+            op = <uint8_t*>zc_bytes_data(raw)
             with nogil:
                 rc = Z_OK
                 while rc == Z_OK:
@@ -126,11 +130,12 @@ def gzip_compress(data, *, int level=5):
                         rc = Z_OK
             if rc != Z_STREAM_END:
                 raise EncodeError(f"gzip: deflate failed ({_zlib_message(&strm, rc)})")
+            return finish_bytes(&raw, <Py_ssize_t>done_out)
         finally:
             deflateEnd(&strm)
     finally:
+        drop_bytes(&raw)
         release(&src)
-    return result[:done_out] if done_out != bound else result
 
 
 cdef int _inflate_into(z_stream* strm, const uint8_t* src_end, uint8_t* dst, size_t cap,
@@ -227,9 +232,8 @@ def gzip_decompress(data, out=None, *, max_size=None):
                     raise OutputSizeError(
                         f"gzip: decoded {produced} bytes but out has {dst.len} bytes")
                 return out
+            check_max_size(max_size, "gzip_decompress")
             limit = <size_t>max_size if max_size is not None else <size_t>PY_SSIZE_T_MAX
-            if max_size is not None and max_size < 0:
-                raise ValueError(f"max_size must be >= 0, got {max_size}")
             # The ISIZE trailer is only a hint (it is mod 2**32 and covers the
             # last member only), so it is capped by what deflate can produce.
             isize = 0

@@ -13,12 +13,15 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.stdint cimport uintptr_t
 
-from zcodecs._ext._buffers cimport acquire_read, acquire_write, init_view, release
+from zcodecs._ext._buffers cimport (
+    PY_SSIZE_T_MAX,
+    acquire_read,
+    acquire_write,
+    init_view,
+    release,
+)
 
 include "_shuffle_portable.pxi"
-
-cdef extern from "Python.h":
-    const Py_ssize_t PY_SSIZE_T_MAX
 
 cdef extern from *:
     """

@@ -31,9 +31,6 @@ cdef extern from "zlib.h" nogil:
     int inflate(z_streamp strm, int flush)
     int inflateEnd(z_streamp strm)
     int inflateReset(z_streamp strm)
-    int compress2(Bytef* dest, uLong* destLen, const Bytef* source, uLong sourceLen,
-                  int level)
-    uLong compressBound(uLong sourceLen)
     int uncompress(Bytef* dest, uLong* destLen, const Bytef* source, uLong sourceLen)
 
     enum:

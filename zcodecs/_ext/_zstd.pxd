@@ -22,9 +22,6 @@ cdef extern from "zstd.h" nogil:
     ctypedef enum ZSTD_cParameter:
         ZSTD_c_compressionLevel
         ZSTD_c_checksumFlag
-        ZSTD_c_contentSizeFlag
-    ctypedef enum ZSTD_dParameter:
-        ZSTD_d_windowLogMax
     ctypedef enum ZSTD_ResetDirective:
         ZSTD_reset_session_only
         ZSTD_reset_session_and_parameters
@@ -32,11 +29,9 @@ cdef extern from "zstd.h" nogil:
     unsigned long long ZSTD_CONTENTSIZE_UNKNOWN
     unsigned long long ZSTD_CONTENTSIZE_ERROR
 
-    unsigned ZSTD_versionNumber()
     const char* ZSTD_versionString()
     int ZSTD_minCLevel()
     int ZSTD_maxCLevel()
-    int ZSTD_defaultCLevel()
     size_t ZSTD_compressBound(size_t srcSize)
     unsigned ZSTD_isError(size_t code)
     const char* ZSTD_getErrorName(size_t code)
@@ -59,9 +54,13 @@ cdef extern from "zstd.h" nogil:
                                  ZSTD_inBuffer* input)
     unsigned long long ZSTD_findDecompressedSize(const void* src, size_t srcSize)
     unsigned long long ZSTD_decompressBound(const void* src, size_t srcSize)
-    size_t ZSTD_findFrameCompressedSize(const void* src, size_t srcSize)
-    size_t ZSTD_decompress(void* dst, size_t dstCapacity, const void* src,
-                           size_t compressedSize)
+
+
+cdef enum:
+    # An RLE block (3-byte header + 1 byte) expands to at most 128 KiB: no
+    # zstd data -- and no other codec used here -- decodes to more than this
+    # many bytes per input byte, so a larger size claim cannot be honest.
+    MAX_DECODE_RATIO = 32768
 
 
 # Per-thread reusable contexts, shared with the blosc module.

@@ -10,6 +10,7 @@ from zcodecs._ext._buffers cimport (
     PY_SSIZE_T_MAX,
     acquire_read,
     acquire_write,
+    check_max_size,
     init_view,
     release,
 )
@@ -20,11 +21,6 @@ from zcodecs.errors import DecodeError, EncodeError, OutputSizeError, SizeLimitE
 ZSTD_VERSION = ZSTD_versionString().decode()
 MIN_LEVEL = ZSTD_minCLevel()
 MAX_LEVEL = ZSTD_maxCLevel()
-
-cdef enum:
-    # An RLE block (3-byte header + 1 byte) expands to at most 128 KiB: no
-    # valid zstd data decodes to more than this many bytes per input byte.
-    MAX_ZSTD_RATIO = 32768
 
 _local = threading.local()
 
@@ -111,9 +107,9 @@ def zstd_compress(data, *, int level=0, bint checksum=False):
 
 
 cdef size_t _plausible_size(size_t csize):
-    if csize > <size_t>PY_SSIZE_T_MAX // MAX_ZSTD_RATIO:
+    if csize > <size_t>PY_SSIZE_T_MAX // MAX_DECODE_RATIO:
         return <size_t>PY_SSIZE_T_MAX
-    return csize * MAX_ZSTD_RATIO
+    return csize * MAX_DECODE_RATIO
 
 
 def zstd_decompress(data, out=None, *, max_size=None):
@@ -163,8 +159,7 @@ def zstd_decompress(data, out=None, *, max_size=None):
             if n != <size_t>dst.len:
                 raise OutputSizeError(f"zstd: decoded {n} bytes but out has {dst.len} bytes")
             return out
-        if max_size is not None and max_size < 0:
-            raise ValueError(f"max_size must be >= 0, got {max_size}")
+        check_max_size(max_size, "zstd_decompress")
         limit = <size_t>max_size if max_size is not None else _plausible_size(<size_t>src.len)
         claimed = ZSTD_findDecompressedSize(src.buf, <size_t>src.len)
         if claimed == ZSTD_CONTENTSIZE_ERROR:
