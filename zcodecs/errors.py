@@ -25,6 +25,10 @@ __all__ = [
     "ScalarValueError",
     "MetadataError",
     "UnknownCodecError",
+    "ConfigurationError",
+    "ConfigurationTypeError",
+    "CodecChainError",
+    "ShardError",
 ]
 
 
@@ -86,3 +90,23 @@ class MetadataError(ZcodecsError, ValueError):
 
 class UnknownCodecError(MetadataError):
     """A codec name is not registered."""
+
+
+class ConfigurationError(ZcodecsError, ValueError):
+    """A codec, pipeline or kernel was given an invalid parameter value.
+
+    Raised when the object is built (not when data flows through it); the
+    message names the codec, the key and the bad value.
+    """
+
+
+class ConfigurationTypeError(ConfigurationError, TypeError):
+    """A parameter has the wrong type (also a :class:`TypeError`)."""
+
+
+class CodecChainError(ConfigurationError):
+    """A list of codecs is not a valid chain (array->array*, one array->bytes, bytes->bytes*)."""
+
+
+class ShardError(DecodeError):
+    """A stored shard is truncated or inconsistent; the message names the shard."""
