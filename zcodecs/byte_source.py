@@ -1,0 +1,263 @@
+"""Where encoded chunks live: a minimal byte-source protocol and two stores.
+
+The codec pipeline and the sharding codec read and write chunks through a
+:class:`ByteSource`: one key of a store, with whole, ranged and suffix reads,
+writes and deletes.  Two stores come with zcodecs: :class:`MemoryStore` (a
+mapping in memory) and :class:`LocalStore` (a directory; range reads with
+``os.pread``, atomic writes through a temporary file and ``rename``).  The
+zarr-python integration adapts zarr's stores to the same protocol.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator, MutableMapping
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from zcodecs.errors import ConfigurationError, ConfigurationTypeError
+
+__all__ = ["ByteSource", "LocalStore", "MemoryStore", "StoreByteSource"]
+
+
+@runtime_checkable
+class ByteSource(Protocol):
+    """One stored object (a chunk or shard) that codecs read and write.
+
+    Attributes
+    ----------
+    key : str
+        The object's key in its store (used in error messages).
+    lock_id : hashable
+        Identifies the underlying object across ``ByteSource`` instances, so
+        read-modify-write of one key is serialized (see
+        :func:`zcodecs.pipeline.key_lock`).
+    """
+
+    key: str
+
+    @property
+    def lock_id(self) -> Any:
+        """Hashable identity of the stored object."""
+
+    def get(self) -> bytes | None:
+        """The whole object, or None if it does not exist."""
+
+    def get_range(self, start: int, length: int) -> bytes | None:
+        """``length`` bytes from ``start`` (fewer at the end), or None if absent."""
+
+    def get_suffix(self, length: int) -> bytes | None:
+        """The last ``length`` bytes (all of them if shorter), or None if absent."""
+
+    def set(self, data: Any) -> None:
+        """Replace the object with ``data`` (any buffer)."""
+
+    def delete(self) -> None:
+        """Remove the object (no error if absent)."""
+
+
+def _check_range(start: object, length: object) -> tuple[int, int]:
+    for name, v in (("start", start), ("length", length)):
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ConfigurationTypeError(f"byte range {name} must be an int, got {v!r}")
+        if v < 0:
+            raise ConfigurationError(f"byte range {name} must be >= 0, got {v}")
+    return start, length  # type: ignore[return-value]
+
+
+class StoreByteSource:
+    """A key of a :class:`MemoryStore` or :class:`LocalStore` as a :class:`ByteSource`."""
+
+    __slots__ = ("key", "store")
+
+    def __init__(self, store: MemoryStore | LocalStore, key: str) -> None:
+        self.store = store
+        self.key = key
+
+    @property
+    def lock_id(self) -> Any:
+        """``(store identity, key)``."""
+        return (self.store.identity, self.key)
+
+    def get(self) -> bytes | None:
+        """The whole object, or None."""
+        return self.store.get(self.key)
+
+    def get_range(self, start: int, length: int) -> bytes | None:
+        """A byte range, or None."""
+        start, length = _check_range(start, length)
+        return self.store.get_range(self.key, start, length)
+
+    def get_suffix(self, length: int) -> bytes | None:
+        """The last ``length`` bytes, or None."""
+        _check_range(0, length)
+        return self.store.get_suffix(self.key, length)
+
+    def set(self, data: Any) -> None:
+        """Store ``data``."""
+        self.store.set(self.key, data)
+
+    def delete(self) -> None:
+        """Delete the object."""
+        self.store.delete(self.key)
+
+    def __repr__(self) -> str:
+        return f"StoreByteSource({self.store!r}, {self.key!r})"
+
+
+class MemoryStore:
+    """Objects kept in a mutable mapping ``key -> bytes``.
+
+    Parameters
+    ----------
+    mapping : MutableMapping, optional
+        The backing mapping (a new dict by default); values are stored as ``bytes``.
+    """
+
+    def __init__(self, mapping: MutableMapping[str, bytes] | None = None) -> None:
+        self.mapping: MutableMapping[str, bytes] = {} if mapping is None else mapping
+        self.identity = ("memory", id(self.mapping))
+
+    def source(self, key: str) -> StoreByteSource:
+        """The :class:`ByteSource` of ``key``."""
+        return StoreByteSource(self, key)
+
+    def get(self, key: str) -> bytes | None:
+        """The object at ``key`` or None."""
+        return self.mapping.get(key)
+
+    def get_range(self, key: str, start: int, length: int) -> bytes | None:
+        """Bytes ``[start, start + length)`` of ``key`` or None."""
+        data = self.mapping.get(key)
+        return None if data is None else data[start : start + length]
+
+    def get_suffix(self, key: str, length: int) -> bytes | None:
+        """The last ``length`` bytes of ``key`` or None."""
+        data = self.mapping.get(key)
+        if data is None:
+            return None
+        return data[max(0, len(data) - length) :]
+
+    def set(self, key: str, data: Any) -> None:
+        """Store a copy of ``data`` as bytes."""
+        self.mapping[key] = bytes(data) if not isinstance(data, bytes) else data
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` if present."""
+        self.mapping.pop(key, None)
+
+    def keys(self) -> Iterator[str]:
+        """The stored keys."""
+        return iter(list(self.mapping))
+
+    def __repr__(self) -> str:
+        return f"MemoryStore(<{len(self.mapping)} objects>)"
+
+
+class LocalStore:
+    """Objects as files under a directory; keys are ``/``-separated relative paths.
+
+    Reads of byte ranges use ``os.pread`` (one system call, no seek state);
+    writes go to a temporary file in the same directory that is renamed over
+    the target, so a reader never sees a half-written object.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        The directory (created on first write if missing).
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        self.identity = ("file", str(self.root.resolve()))
+
+    def source(self, key: str) -> StoreByteSource:
+        """The :class:`ByteSource` of ``key``."""
+        return StoreByteSource(self, key)
+
+    def path(self, key: str) -> Path:
+        """The file holding ``key``.
+
+        Raises
+        ------
+        ConfigurationError
+            If the key is absolute or climbs out of the root with ``..``.
+        """
+        parts = key.split("/")
+        if key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            raise ConfigurationError(f"invalid store key {key!r}")
+        return self.root.joinpath(*parts)
+
+    def get(self, key: str) -> bytes | None:
+        """The file's contents or None."""
+        try:
+            with open(self.path(key), "rb") as f:
+                return f.read()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def get_range(self, key: str, start: int, length: int) -> bytes | None:
+        """``os.pread`` of ``length`` bytes at ``start`` (short at the end of the file)."""
+        try:
+            fd = os.open(self.path(key), os.O_RDONLY)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        try:
+            return _pread_all(fd, length, start)
+        finally:
+            os.close(fd)
+
+    def get_suffix(self, key: str, length: int) -> bytes | None:
+        """The last ``length`` bytes of the file."""
+        try:
+            fd = os.open(self.path(key), os.O_RDONLY)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        try:
+            size = os.fstat(fd).st_size
+            start = max(0, size - length)
+            return _pread_all(fd, size - start, start)
+        finally:
+            os.close(fd)
+
+    def set(self, key: str, data: Any) -> None:
+        """Write atomically: temporary file in the same directory, then ``os.replace``."""
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def delete(self, key: str) -> None:
+        """Remove the file if it exists."""
+        try:
+            self.path(key).unlink()
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.root)!r})"
+
+
+def _pread_all(fd: int, length: int, offset: int) -> bytes:
+    # pread may return fewer bytes than asked (signals, some filesystems):
+    # loop until the range is complete or the file ends.
+    first = os.pread(fd, length, offset)
+    if len(first) == length or not first:
+        return first
+    parts = [first]
+    got = len(first)
+    while got < length:
+        more = os.pread(fd, length - got, offset + got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+

@@ -1,0 +1,28 @@
+"""The batched codec pipeline: chain validation, encode/decode batches, read/write.
+
+``CodecPipeline.from_codecs(codecs)`` validates a chain once; its batch
+methods run every chunk's work on a shared thread pool (every kernel releases
+the GIL).  ``read_sync``/``write_sync`` (and async ``read``/``write``) follow
+zarr-python's pipeline contract over :mod:`zcodecs.byte_source` sources.
+"""
+
+from __future__ import annotations
+
+from zcodecs.pipeline._chain import CodecChain, split_chain
+from zcodecs.pipeline._fill import fill_array, is_all_fill
+from zcodecs.pipeline._locks import key_lock
+from zcodecs.pipeline._pipeline import CodecPipeline
+from zcodecs.pipeline._pool import get_num_threads, in_worker, run_groups, set_num_threads
+
+__all__ = [
+    "CodecChain",
+    "CodecPipeline",
+    "fill_array",
+    "get_num_threads",
+    "in_worker",
+    "is_all_fill",
+    "key_lock",
+    "run_groups",
+    "set_num_threads",
+    "split_chain",
+]

@@ -1,0 +1,125 @@
+"""read / write in zarr-python's contract: chunks fetched, decoded and scattered in one batch.
+
+A batch entry is ``(byte_source, chunk_spec, chunk_selection, out_selection,
+is_complete_chunk)``: the :class:`~zcodecs.byte_source.ByteSource` of the
+chunk, its spec, the part of the chunk selected, where that part goes in the
+output (or comes from in the value), and whether the selection covers the
+whole chunk.  Each pool worker fetches, decodes and copies its chunks, so
+nothing is held in Python between the steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from zcodecs.pipeline._fill import fill_array, is_all_fill
+from zcodecs.pipeline._locks import key_lock
+from zcodecs.pipeline._pool import run_groups
+
+if TYPE_CHECKING:
+    from zcodecs.pipeline._pipeline import CodecPipeline
+
+__all__ = ["read_batch", "write_batch"]
+
+
+def _squeeze(array: Any, drop_axes: tuple[int, ...]) -> Any:
+    return array.squeeze(axis=drop_axes) if drop_axes else array
+
+
+def _direct_view(out: np.ndarray[Any, Any], out_sel: Any, spec: Any, native: Any
+                 ) -> np.ndarray[Any, Any] | None:
+    """``out[out_sel]`` if it is a C-contiguous view shaped like the chunk, else None."""
+    try:
+        view = out[out_sel]
+    except (IndexError, TypeError, ValueError):
+        return None
+    if (isinstance(view, np.ndarray) and view.shape == spec.shape and view.dtype == native
+            and view.flags.c_contiguous and view.flags.writeable
+            and np.may_share_memory(view, out)):
+        return view
+    return None
+
+
+def read_batch(pipeline: CodecPipeline, batch: Sequence[Any], out: np.ndarray[Any, Any],
+               drop_axes: tuple[int, ...]) -> None:
+    """Decode every entry of ``batch`` into ``out`` (missing chunks become the fill value)."""
+    partial = pipeline.supports_partial_decode
+    ab: Any = pipeline.array_bytes_codec
+    decode = pipeline.decode_chunk
+
+    def group(part: Sequence[Any]) -> list[None]:
+        for source, spec, chunk_sel, out_sel, complete in part:
+            if partial:
+                selected = ab.decode_partial_single(source, chunk_sel, spec)
+                if selected is None:
+                    out[out_sel] = spec.fill_value
+                else:
+                    out[out_sel] = _squeeze(selected, drop_axes)
+                continue
+            data = source.get()
+            if data is None:
+                out[out_sel] = spec.fill_value
+                continue
+            native = pipeline.plan(spec).native
+            target = _direct_view(out, out_sel, spec, native) if complete and not drop_axes \
+                else None
+            array = decode(data, spec, out=target)
+            if target is not None and array is target:
+                continue
+            out[out_sel] = _squeeze(array[chunk_sel], drop_axes)
+        return [None] * len(part)
+
+    run_groups(group, batch)
+
+
+def write_batch(pipeline: CodecPipeline, batch: Sequence[Any], value: Any,
+                drop_axes: tuple[int, ...]) -> None:
+    """Merge ``value`` into every chunk of ``batch`` and store (or delete) it.
+
+    Read-modify-write of one stored object is serialized with
+    :func:`~zcodecs.pipeline._locks.key_lock`, so concurrent writers to
+    different parts of one chunk or shard in this process lose nothing.
+    """
+    value = np.asarray(value)
+    partial = pipeline.supports_partial_encode
+    ab: Any = pipeline.array_bytes_codec
+    decode = pipeline.decode_chunk
+    encode = pipeline.encode_chunk
+    expand = None
+    if drop_axes:
+        expand = drop_axes
+
+    def group(part: Sequence[Any]) -> list[None]:
+        for source, spec, chunk_sel, out_sel, complete in part:
+            piece = value if value.ndim == 0 else value[out_sel]
+            if expand is not None and piece.ndim:
+                piece = np.expand_dims(piece, expand)
+            with key_lock(source.lock_id):
+                if partial:
+                    ab.encode_partial_single(source, piece, chunk_sel, spec)
+                    continue
+                if complete and piece.shape == spec.shape:
+                    chunk = piece
+                else:
+                    existing = None if complete else source.get()
+                    if existing is None:
+                        chunk = fill_array(spec)
+                    else:
+                        chunk = decode(existing, spec)
+                        if not chunk.flags.writeable:
+                            chunk = chunk.copy()
+                    chunk[chunk_sel] = piece
+                if not spec.config.write_empty_chunks and is_all_fill(chunk, spec):
+                    source.delete()
+                    continue
+                data = encode(chunk, spec)
+                if data is None:
+                    source.delete()
+                else:
+                    source.set(data)
+        return [None] * len(part)
+
+    run_groups(group, batch)
