@@ -11,10 +11,11 @@ nothing is held in Python between the steps.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
+from zcodecs.errors import DecodeError
 from zcodecs.pipeline._fill import fill_array, is_all_fill
 from zcodecs.pipeline._locks import key_lock
 from zcodecs.pipeline._pool import run_groups
@@ -23,6 +24,15 @@ if TYPE_CHECKING:
     from zcodecs.pipeline._pipeline import CodecPipeline
 
 __all__ = ["read_batch", "write_batch"]
+
+
+def _raise_with_key(error: DecodeError, source: Any) -> NoReturn:
+    """Re-raise ``error`` as the same class with the chunk's key in front of the message."""
+    key = getattr(source, "key", None)
+    message = str(error)
+    if key is None or message.startswith(f"{key}:"):
+        raise error
+    raise type(error)(f"{key}: {message}") from error
 
 
 def _squeeze(array: Any, drop_axes: tuple[int, ...]) -> Any:
@@ -66,7 +76,10 @@ def read_batch(pipeline: CodecPipeline, batch: Sequence[Any], out: np.ndarray[An
             native = pipeline.plan(spec).native
             target = _direct_view(out, out_sel, spec, native) if complete and not drop_axes \
                 else None
-            array = decode(data, spec, out=target)
+            try:
+                array = decode(data, spec, out=target)
+            except DecodeError as e:
+                _raise_with_key(e, source)
             if target is not None and array is target:
                 continue
             out[out_sel] = _squeeze(array[chunk_sel], drop_axes)
@@ -108,7 +121,10 @@ def write_batch(pipeline: CodecPipeline, batch: Sequence[Any], value: Any,
                     if existing is None:
                         chunk = fill_array(spec)
                     else:
-                        chunk = decode(existing, spec)
+                        try:
+                            chunk = decode(existing, spec)
+                        except DecodeError as e:
+                            _raise_with_key(e, source)
                         if not chunk.flags.writeable:
                             chunk = chunk.copy()
                     chunk[chunk_sel] = piece
