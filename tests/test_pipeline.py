@@ -339,3 +339,30 @@ def test_pool_survives_fork():
     child.join(60)
     assert child.exitcode == 0
     assert queue.get(timeout=5) is True
+
+
+def test_metadata_resolves_codecs_through_the_registry():
+    from zcodecs.errors import UnknownCodecError
+    from zcodecs.metadata import ArrayMetadataV3
+
+    doc = {
+        "zarr_format": 3, "node_type": "array", "shape": [10, 10], "data_type": "int16",
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [5, 5]}},
+        "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+        "fill_value": 0,
+        "codecs": [{"name": "bytes", "configuration": {"endian": "little"}},
+                   {"name": "blosc", "configuration": {"cname": "lz4", "clevel": 1,
+                                                       "shuffle": "shuffle", "typesize": 2,
+                                                       "blocksize": 0}}],
+    }
+    md = ArrayMetadataV3.from_dict(doc)
+    assert md.codec_objects() == (BytesCodec(endian="little"),
+                                  BloscCodec(typesize=2, cname="lz4", clevel=1,
+                                             shuffle="shuffle"))
+    p = zp.CodecPipeline.from_array_metadata(md)
+    a = np.arange(25, dtype="i2").reshape(5, 5)
+    np.testing.assert_array_equal(p.decode_chunk(p.encode_chunk(a, md.chunk_spec()),
+                                                 md.chunk_spec()), a)
+    doc["codecs"] = [{"name": "bytes"}, {"name": "no-such-codec"}]
+    with pytest.raises(UnknownCodecError, match="no-such-codec"):
+        ArrayMetadataV3.from_dict(doc).codec_objects()

@@ -19,6 +19,7 @@ __all__ = [
     "CodecRegistry",
     "codec_registry",
     "codec_name",
+    "resolve_codec",
     "get_codec_class",
     "register_codec",
     "unregister_codec",
@@ -98,6 +99,10 @@ class CodecRegistry:
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
+        if self is codec_registry:
+            # The built-in codecs live in a layer above metadata; importing it
+            # registers them (lazily, so metadata alone stays light).
+            import zcodecs.codecs  # noqa: F401
         assert self._entry_point_group is not None
         for ep in entry_points(group=self._entry_point_group):
             try:
@@ -165,3 +170,20 @@ def codec_name(entry: Any, *, zarr_format: int, key: str) -> str:
         f"invalid array metadata: {key!r} must hold objects with a string 'id' "
         f"(got {short_repr(entry)})"
     )
+
+
+def resolve_codec(entry: Any, *, key: str = "codecs") -> Any:
+    """Build the codec object of a v3 codec entry through :data:`codec_registry`.
+
+    Raises
+    ------
+    UnknownCodecError
+        If no codec is registered under the entry's name.
+    MetadataError
+        If the entry is malformed.
+    zcodecs.errors.ConfigurationError
+        If the codec refuses its configuration.
+    """
+    name = codec_name(entry, zarr_format=3, key=key)
+    cls = codec_registry.get(name)
+    return cls.from_dict({"name": entry} if isinstance(entry, str) else entry)  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from zcodecs.dtype._base import JSON, short_repr
 from zcodecs.errors import MetadataError
 from zcodecs.metadata._array_spec import ArrayConfig, ArraySpec
 from zcodecs.metadata._chunk_key import ChunkKeyEncoding
-from zcodecs.metadata._codec_registry import codec_name
+from zcodecs.metadata._codec_registry import codec_name, resolve_codec
 from zcodecs.metadata._errors import bad_key, check_int_list, check_json_object
 from zcodecs.metadata._fill_value import fill_value_from_json, fill_value_to_json
 
@@ -228,6 +228,18 @@ class ArrayMetadataV3:
             return json.dumps(self.to_dict(), indent=indent, allow_nan=False).encode("utf-8")
         except (TypeError, ValueError) as e:
             raise MetadataError(f"array metadata cannot be written as JSON: {e}") from e
+
+    def codec_objects(self) -> tuple[Any, ...]:
+        """The :attr:`codecs` entries resolved to codec objects by the codec registry.
+
+        Raises
+        ------
+        zcodecs.errors.UnknownCodecError
+            For a codec name nobody registered.
+        zcodecs.errors.ConfigurationError
+            For a configuration the codec refuses.
+        """
+        return tuple(resolve_codec(entry) for entry in self.codecs)
 
     def chunk_spec(self, config: ArrayConfig | None = None) -> ArraySpec:
         """Return the :class:`ArraySpec` of one chunk of this array."""

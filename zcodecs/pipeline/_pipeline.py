@@ -64,6 +64,20 @@ class CodecPipeline:
         """
         return cls(split_chain(codecs))
 
+    @classmethod
+    def from_array_metadata(cls, metadata: Any, config: Any = None) -> CodecPipeline:
+        """The evolved pipeline of a v3 array's chunks (``ArrayMetadataV3``).
+
+        Parameters
+        ----------
+        metadata : ArrayMetadataV3
+            The array metadata; its ``codecs`` are resolved through the registry.
+        config : ArrayConfig, optional
+            Runtime settings for the chunk spec.
+        """
+        pipeline = cls.from_codecs(metadata.codec_objects())
+        return pipeline.evolve_from_array_spec(metadata.chunk_spec(config))
+
     @property
     def codecs(self) -> tuple[Any, ...]:
         """All codecs in encode order."""
