@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
+import numpy as np
+
 from zcodecs.errors import ConfigurationError, ConfigurationTypeError
 
 __all__ = [
@@ -46,7 +48,7 @@ def check_int(codec: str, key: str, value: object, lo: int, hi: int) -> int:
 
 def check_bool(codec: str, key: str, value: object) -> bool:
     """Return ``value`` if it is a ``bool`` (numpy bools accepted)."""
-    if type(value).__name__ == "bool_":
+    if isinstance(value, np.bool_):
         return bool(value)
     if not isinstance(value, bool):
         raise ConfigurationTypeError(f"{codec}: {key!r} must be a boolean, got {short(value)}")
