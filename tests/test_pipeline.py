@@ -366,3 +366,17 @@ def test_metadata_resolves_codecs_through_the_registry():
     doc["codecs"] = [{"name": "bytes"}, {"name": "no-such-codec"}]
     with pytest.raises(UnknownCodecError, match="no-such-codec"):
         ArrayMetadataV3.from_dict(doc).codec_objects()
+
+
+def test_decode_batch_into_destinations():
+    p = zp.CodecPipeline.from_codecs(CHAINS["blosc"])
+    chunks = [data(seed=i) for i in range(6)]
+    enc = p.encode_batch([(c, spec()) for c in chunks]) + [None]
+    outs = [np.empty((8, 6), "f4") for _ in enc]
+    res = p.decode_batch([(e, spec()) for e in enc], out=outs)
+    assert res[-1] is None
+    for c, r, o in zip(chunks, res, outs, strict=False):
+        assert r is o
+        np.testing.assert_array_equal(o, c)
+    with pytest.raises(ConfigurationError, match="destinations"):
+        p.decode_batch([(e, spec()) for e in enc], out=outs[:2])

@@ -10,6 +10,7 @@ nothing is held in Python between the steps.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -37,6 +38,24 @@ def _raise_with_key(error: DecodeError, source: Any) -> NoReturn:
 
 def _squeeze(array: Any, drop_axes: tuple[int, ...]) -> Any:
     return array.squeeze(axis=drop_axes) if drop_axes else array
+
+
+_scratch = threading.local()
+_SCRATCH_LIMIT = 64 * 1024 * 1024
+
+
+def _scratch_array(shape: tuple[int, ...], dtype: Any) -> np.ndarray[Any, Any]:
+    """A per-thread array reused across chunks of one shape (fresh memory costs page faults).
+
+    One array per thread is kept, and none above 64 MiB, so the memory held
+    is bounded by threads x min(chunk size, 64 MiB).
+    """
+    held = getattr(_scratch, "array", None)
+    if held is not None and held.shape == shape and held.dtype == dtype:
+        return held
+    array = np.empty(shape, dtype=dtype)
+    _scratch.array = array if array.nbytes <= _SCRATCH_LIMIT else None
+    return array
 
 
 def _direct_view(out: np.ndarray[Any, Any], out_sel: Any, spec: Any, native: Any
@@ -73,14 +92,18 @@ def read_batch(pipeline: CodecPipeline, batch: Sequence[Any], out: np.ndarray[An
             if data is None:
                 out[out_sel] = spec.fill_value
                 continue
-            native = pipeline.plan(spec).native
+            plan = pipeline.plan(spec)
+            native = plan.native
             target = _direct_view(out, out_sel, spec, native) if complete and not drop_axes \
                 else None
+            scratch = None
+            if target is None and plan.direct and not plan.aa_specs and plan.stored == native:
+                target = scratch = _scratch_array(spec.shape, native)
             try:
                 array = decode(data, spec, out=target)
             except DecodeError as e:
                 _raise_with_key(e, source)
-            if target is not None and array is target:
+            if target is not None and array is target and scratch is None:
                 continue
             out[out_sel] = _squeeze(array[chunk_sel], drop_axes)
         return [None] * len(part)
