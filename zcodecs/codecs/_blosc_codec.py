@@ -53,6 +53,7 @@ class BloscShuffle(Enum):
 
 _KEYS = ("typesize", "cname", "clevel", "shuffle", "blocksize")
 _INT32_MAX = 2**31 - 1
+_MAX_FRAME_TYPESIZE = 255  # the frame header's typesize byte; c-blosc1 uses 1 above it
 
 
 @dataclass(frozen=True, init=False, repr=False)
@@ -161,7 +162,10 @@ class BloscCodec(CompressorCodec):
         self._check_cname()
         codec = self.evolve_from_array_spec(chunk_spec)
         assert codec.typesize is not None and codec.shuffle is not None
+        # Item sizes above 255 (long strings, wide records) are valid JSON typesizes;
+        # c-blosc1 (numcodecs, so zarr-python) then shuffles as if typesize were 1.
+        typesize = codec.typesize if codec.typesize <= _MAX_FRAME_TYPESIZE else 1
         return lowlevel.blosc_compress(
-            chunk, typesize=codec.typesize, cname=codec.cname.value, clevel=codec.clevel,
+            chunk, typesize=typesize, cname=codec.cname.value, clevel=codec.clevel,
             shuffle=codec.shuffle.value, blocksize=codec.blocksize,
         )
