@@ -185,6 +185,8 @@ def _chains() -> list[Chain]:
         ("blosclz", {"blocksize": 1000, "shuffle": "shuffle"}),
         ("zlib", {"blocksize": 64, "shuffle": "bitshuffle"}),
         ("blosclz", {"blocksize": 65536, "typesize": 4, "shuffle": "noshuffle"}),
+        ("blosclz", {"typesize": 300, "shuffle": "shuffle"}),  # > 255: shuffled as 1
+        ("lz4", {"typesize": 256, "shuffle": "bitshuffle"}),
     ]:
         tag = "-".join(f"{k}{v}" for k, v in extra.items())
         chains.append(Chain.of(f"blosc-{cname}-{tag}", bytes_(), blosc(cname, 5, **extra)))
@@ -230,8 +232,9 @@ DATA_TYPES: dict[str, np.dtype[Any]] = {
         ("float64", "<f8"),
         ("complex64", "<c8"), ("complex128", ">c16"),
         ("fixed_length_utf32", "<U5"), ("fixed_length_utf32-big", ">U3"),
+        ("fixed_length_utf32-wide", "<U70"),  # item size 280 > Blosc's 255-byte typesize
         ("null_terminated_bytes", "S6"),
-        ("raw_bytes", "V7"),
+        ("raw_bytes", "V7"), ("raw_bytes-wide", "V300"),
         ("structured", [("a", "<i2"), ("b", ">f8"), ("c", "S3")]),
         ("structured-nested", [("x", "u1"), ("y", [("p", "<f4"), ("q", "?")])]),
         ("datetime64", "<M8[ns]"), ("datetime64-10s-big", ">M8[10s]"),
@@ -239,7 +242,7 @@ DATA_TYPES: dict[str, np.dtype[Any]] = {
     ]
 }
 
-_TEXT = ["", "a", "zarr", "é€", "\U0001f600x", "naïve", "abcde", "\x00b"]
+_TEXT = ["", "a", "zarr", "é€", "\U0001f600x", "naïve", "abcde", "\x00b", "long text " * 9]
 
 
 def _floats(dtype: np.dtype[Any], n: int, r: np.random.Generator) -> np.ndarray[Any, Any]:

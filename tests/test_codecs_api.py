@@ -610,3 +610,16 @@ def test_importing_codecs_does_not_import_zarr() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("dtype", ["<U70", "V300", [("a", "S250"), ("b", "<f8")]])
+def test_blosc_item_size_above_255(dtype: Any) -> None:
+    # the JSON keeps the item size; the frame header's typesize byte is 1, as c-blosc1 writes
+    s = spec(dtype, (3, 2))
+    codec = BloscCodec(cname="blosclz").evolve_from_array_spec(s)
+    assert codec.typesize == s.dtype.item_size > 255
+    assert codec.to_dict()["configuration"]["typesize"] == codec.typesize
+    payload = bytes(range(256)) * (6 * codec.typesize // 256) + bytes(6 * codec.typesize % 256)
+    encoded = codec.encode_chunk(payload, s)
+    assert encoded[3] == 1
+    assert bytes(codec.decode_chunk(encoded, s)) == payload
