@@ -20,6 +20,7 @@ from zcodecs.codecs._gzip_codec import GzipCodec
 from zcodecs.codecs._registration import codec_from_dict, register_builtin_codecs
 from zcodecs.codecs._transpose import TransposeCodec
 from zcodecs.codecs._zstd_codec import ZstdCodec
+from zcodecs.codecs.sharding import ShardingCodec, ShardingCodecIndexLocation
 
 __all__ = [
     "ArrayArrayCodec",
@@ -34,6 +35,8 @@ __all__ = [
     "Crc32cCodec",
     "Endian",
     "GzipCodec",
+    "ShardingCodec",
+    "ShardingCodecIndexLocation",
     "TransposeCodec",
     "ZstdCodec",
     "codec_from_dict",

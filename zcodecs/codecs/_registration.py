@@ -20,8 +20,10 @@ def _builtin_classes() -> list[type[BaseCodec]]:
     from zcodecs.codecs._gzip_codec import GzipCodec
     from zcodecs.codecs._transpose import TransposeCodec
     from zcodecs.codecs._zstd_codec import ZstdCodec
+    from zcodecs.codecs.sharding import ShardingCodec
 
-    return [BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, TransposeCodec, ZstdCodec]
+    return [BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, TransposeCodec, ZstdCodec,
+            ShardingCodec]
 
 
 BUILTIN_CODECS: dict[str, type[BaseCodec]] = {}
