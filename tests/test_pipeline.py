@@ -87,7 +87,7 @@ def test_compute_encoded_size():
 
 
 @pytest.mark.parametrize("name", sorted(CHAINS))
-def test_batch_round_trip_matches_codec_by_codec(name):
+def test_batch_round_trip_matches_codec_by_codec(name, always_parallel):
     p = zp.CodecPipeline.from_codecs(CHAINS[name]).evolve_from_array_spec(spec())
     chunks = [data(seed=i) for i in range(9)]
     encoded = p.encode_batch([(c, spec()) for c in chunks] + [(None, spec())])
@@ -174,9 +174,17 @@ def store(request, tmp_path):
     return MemoryStore() if request.param == "memory" else LocalStore(tmp_path / "arr")
 
 
+@pytest.fixture
+def always_parallel(monkeypatch):
+    """Small test batches would run inline; make them go through the pool."""
+    from zcodecs.pipeline import _pool
+
+    monkeypatch.setattr(_pool, "PARALLEL_MIN_BYTES", 0)
+
+
 @pytest.mark.parametrize("name", ["bytes", "zstd-crc", "transpose-big-blosc"])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_write_then_read_everything_and_windows(store, name, threads):
+def test_write_then_read_everything_and_windows(store, name, threads, always_parallel):
     zp.set_num_threads(threads)
     try:
         p = zp.CodecPipeline.from_codecs(CHAINS[name])

@@ -47,6 +47,22 @@ INNER = 128
 WINDOW = 64
 
 
+@dataclass(frozen=True)
+class Geometry:
+    """Array side, chunk, shard and inner-chunk sizes of the scenarios."""
+
+    side: int
+    chunk: int
+    shard: int
+    inner: int
+
+    @classmethod
+    def for_side(cls, side: int) -> Geometry:
+        """The specified geometry at 4096, scaled down for smaller sides."""
+        shard = min(SHARD, side // 2)
+        return cls(side, min(CHUNK, side // 4), shard, min(INNER, shard // 4))
+
+
 @dataclass
 class Row:
     """One measured implementation of one scenario step."""
@@ -158,12 +174,12 @@ def _zarr_or_none() -> _Zarr | None:
 
 # -- scenarios ---------------------------------------------------------------------------
 
-def _s1(a: np.ndarray[Any, Any], repeats: int, zarr_side: _Zarr | None) -> list[Row]:
+def _s1(g: Geometry, a: np.ndarray[Any, Any], repeats: int, zarr_side: _Zarr | None) -> list[Row]:
     from zcodecs.codecs import BloscCodec, BytesCodec
     from zcodecs.pipeline import CodecPipeline
 
-    chunks = _blocks(a, CHUNK)
-    spec = ArraySpec((CHUNK, CHUNK), parse_dtype("float32", zarr_format=3), 0.0)
+    chunks = _blocks(a, g.chunk)
+    spec = ArraySpec((g.chunk, g.chunk), parse_dtype("float32", zarr_format=3), 0.0)
     pipe = CodecPipeline.from_codecs(
         [BytesCodec(), BloscCodec(cname="zstd", clevel=5, shuffle="shuffle")]
     ).evolve_from_array_spec(spec)
@@ -172,7 +188,7 @@ def _s1(a: np.ndarray[Any, Any], repeats: int, zarr_side: _Zarr | None) -> list[
     enc_pairs = [(e, spec) for e in encoded]
     n = a.nbytes
     rows: list[Row] = []
-    outs = [np.empty((CHUNK, CHUNK), "f4") for _ in chunks]
+    outs = [np.empty((g.chunk, g.chunk), "f4") for _ in chunks]
     for step, pipe_fn, raw_fn in [
         ("S1 encode", lambda: pipe.encode_batch(pairs),
          lambda: [zl.blosc_compress(c, typesize=4, cname="zstd", clevel=5, shuffle="shuffle")
@@ -191,10 +207,10 @@ def _s1(a: np.ndarray[Any, Any], repeats: int, zarr_side: _Zarr | None) -> list[
         if zarr_side is not None:
             zc = zarr_side.zarr.codecs
             fn = zarr_side.step(step.split()[-1], [zc.BytesCodec(), zc.BloscCodec(
-                cname="zstd", clevel=5, shuffle="shuffle", typesize=4)], chunks, (CHUNK, CHUNK))
+                cname="zstd", clevel=5, shuffle="shuffle", typesize=4)], chunks, (g.chunk, g.chunk))
             rows.append(Row(step, f"zarr-python {zarr_side.version}",
                             timeit(fn, max(1, repeats // 2)), n))
-    rows += _s1_read(a, pipe, spec, encoded, repeats, zarr_side)
+    rows += _s1_read(g, a, pipe, spec, encoded, repeats, zarr_side)
     return rows
 
 
@@ -205,16 +221,16 @@ def _grid_batch(store: Any, spec: ArraySpec, side: int, n: int) -> list[Any]:
             for i in range(side // n) for j in range(side // n)]
 
 
-def _s1_read(a: np.ndarray[Any, Any], pipe: Any, spec: ArraySpec, encoded: list[Any],
+def _s1_read(g: Geometry, a: np.ndarray[Any, Any], pipe: Any, spec: ArraySpec, encoded: list[Any],
              repeats: int, zarr_side: _Zarr | None) -> list[Row]:
     """Read the whole array from memory into one preallocated array (what Array[...] does)."""
     from zcodecs.byte_source import MemoryStore
 
     store = MemoryStore()
-    side = a.shape[0] // CHUNK
+    side = a.shape[0] // g.chunk
     for k, e in enumerate(encoded):
         store.source(f"c/{k // side}/{k % side}").set(e)
-    batch = _grid_batch(store, spec, a.shape[0], CHUNK)
+    batch = _grid_batch(store, spec, a.shape[0], g.chunk)
     out = np.empty_like(a)
     rows = [Row("S1 read", f"zcodecs read {t}t", timeit(_with_threads(
         t, lambda: pipe.read_sync(batch, out)), repeats), a.nbytes) for t in (2, 1)]
@@ -223,7 +239,7 @@ def _s1_read(a: np.ndarray[Any, Any], pipe: Any, spec: ArraySpec, encoded: list[
     if zarr_side is not None:
         zarr = zarr_side.zarr
         arr = zarr.create_array(store=zarr.storage.MemoryStore(), shape=a.shape,
-                                dtype="float32", chunks=(CHUNK, CHUNK),
+                                dtype="float32", chunks=(g.chunk, g.chunk),
                                 serializer=zarr.codecs.BytesCodec(),
                                 compressors=[zarr.codecs.BloscCodec(
                                     cname="zstd", clevel=5, shuffle="shuffle", typesize=4)],
@@ -232,40 +248,40 @@ def _s1_read(a: np.ndarray[Any, Any], pipe: Any, spec: ArraySpec, encoded: list[
         rows.append(Row("S1 read", f"zarr-python {zarr_side.version}",
                         timeit(lambda: arr[...], max(1, repeats // 2)), a.nbytes,
                         note="Array[...] on its MemoryStore"))
-    outs = [np.empty((CHUNK, CHUNK), "f4") for _ in encoded]
+    outs = [np.empty((g.chunk, g.chunk), "f4") for _ in encoded]
     rows.append(Row("S1 read", "raw lowlevel loop 1t", timeit(
         lambda: [zl.blosc_decompress(e, out=o) for e, o in zip(encoded, outs, strict=True)],
         repeats), a.nbytes, note="decode only, no scatter"))
     return rows
 
 
-def _s2_codecs() -> Any:
+def _s2_codecs(g: Geometry) -> Any:
     from zcodecs.codecs import BytesCodec, Crc32cCodec, ShardingCodec, ZstdCodec
 
-    return ShardingCodec(chunk_shape=(INNER, INNER), codecs=[BytesCodec(), ZstdCodec(level=3)],
+    return ShardingCodec(chunk_shape=(g.inner, g.inner), codecs=[BytesCodec(), ZstdCodec(level=3)],
                          index_codecs=[BytesCodec(), Crc32cCodec()])
 
 
-def _s2(a: np.ndarray[Any, Any], repeats: int, zarr_side: _Zarr | None,
+def _s2(g: Geometry, a: np.ndarray[Any, Any], repeats: int, zarr_side: _Zarr | None,
         windows: int) -> list[Row]:
     try:
-        sharding = _s2_codecs()
+        sharding = _s2_codecs(g)
     except ImportError:
         return [Row("S2", "zcodecs", None, 0, "n/a: ShardingCodec not available")]
     from zcodecs.byte_source import LocalStore
     from zcodecs.pipeline import CodecPipeline
 
-    shards = _blocks(a, SHARD)
-    spec = ArraySpec((SHARD, SHARD), parse_dtype("float32", zarr_format=3), 0.0)
+    shards = _blocks(a, g.shard)
+    spec = ArraySpec((g.shard, g.shard), parse_dtype("float32", zarr_format=3), 0.0)
     pipe = CodecPipeline.from_codecs([sharding]).evolve_from_array_spec(spec)
     pairs = [(s, spec) for s in shards]
     encoded = pipe.encode_batch(pairs)
     enc_pairs = [(e, spec) for e in encoded]
     n = a.nbytes
-    inner = _blocks(a, INNER)
+    inner = _blocks(a, g.inner)
     inner_enc = [zl.zstd_compress(c, level=3) for c in inner]
-    inner_out = [np.empty((INNER, INNER), "f4") for _ in inner]
-    shard_outs = [np.empty((SHARD, SHARD), "f4") for _ in shards]
+    inner_out = [np.empty((g.inner, g.inner), "f4") for _ in inner]
+    shard_outs = [np.empty((g.shard, g.shard), "f4") for _ in shards]
     rows: list[Row] = []
     for step, pipe_fn, raw_fn in [
         ("S2 encode", lambda: pipe.encode_batch(pairs),
@@ -285,23 +301,24 @@ def _s2(a: np.ndarray[Any, Any], repeats: int, zarr_side: _Zarr | None,
         if zarr_side is not None:
             zc = zarr_side.zarr.codecs
             fn = zarr_side.step(step.split()[-1], [zc.ShardingCodec(
-                chunk_shape=(INNER, INNER), codecs=[zc.BytesCodec(), zc.ZstdCodec(level=3)],
-                index_codecs=[zc.BytesCodec(), zc.Crc32cCodec()])], shards, (SHARD, SHARD))
+                chunk_shape=(g.inner, g.inner), codecs=[zc.BytesCodec(), zc.ZstdCodec(level=3)],
+                index_codecs=[zc.BytesCodec(), zc.Crc32cCodec()])], shards, (g.shard, g.shard))
             rows.append(Row(step, f"zarr-python {zarr_side.version}",
                             timeit(fn, max(1, repeats // 2)), n))
 
     rng = np.random.default_rng(7)
-    starts = rng.integers(0, SIDE - WINDOW, size=(windows, 2))
+    starts = rng.integers(0, g.side - WINDOW, size=(windows, 2))
     with tempfile.TemporaryDirectory(prefix="zcodecs-bench-") as tmp:
         store = LocalStore(tmp)
+        per_side = g.side // g.shard
         for k, e in enumerate(encoded):
-            store.source(f"c/{k // 2}/{k % 2}").set(e)
+            store.source(f"c/{k // per_side}/{k % per_side}").set(e)
 
         def zc_windows() -> None:
             for y, x in starts:
-                key = f"c/{y // SHARD}/{x // SHARD}"
-                sy, sx = y % SHARD, x % SHARD
-                sel = (slice(sy, min(sy + WINDOW, SHARD)), slice(sx, min(sx + WINDOW, SHARD)))
+                key = f"c/{y // g.shard}/{x // g.shard}"
+                sy, sx = y % g.shard, x % g.shard
+                sel = (slice(sy, min(sy + WINDOW, g.shard)), slice(sx, min(sx + WINDOW, g.shard)))
                 sharding.decode_partial_single(store.source(key), sel, spec)
 
         t = timeit(zc_windows, max(1, repeats // 2))
@@ -311,8 +328,8 @@ def _s2(a: np.ndarray[Any, Any], repeats: int, zarr_side: _Zarr | None,
             zarr = zarr_side.zarr
             zdir = f"{tmp}/zarr"
             zarr_arr = zarr.create_array(
-                store=zarr.storage.LocalStore(zdir), shape=(SIDE, SIDE), dtype="float32",
-                shards=(SHARD, SHARD), chunks=(INNER, INNER),
+                store=zarr.storage.LocalStore(zdir), shape=(g.side, g.side), dtype="float32",
+                shards=(g.shard, g.shard), chunks=(g.inner, g.inner),
                 serializer=zarr.codecs.BytesCodec(),
                 compressors=[zarr.codecs.ZstdCodec(level=3)], fill_value=0)
             zarr_arr[...] = a
@@ -329,16 +346,21 @@ def _s2(a: np.ndarray[Any, Any], repeats: int, zarr_side: _Zarr | None,
     return rows
 
 
-def run(*, quick: bool = False) -> list[Row]:
-    """Measure every scenario; ``quick`` uses fewer repeats and windows."""
+def run(*, quick: bool = False, side: int = SIDE) -> list[Row]:
+    """Measure every scenario; ``quick`` uses fewer repeats and windows.
+
+    ``side`` shrinks the array (chunk, shard and inner sizes shrink with it)
+    for smoke tests; the scenarios as specified use the default 4096.
+    """
     repeats = 3 if quick else 7
-    a = make_array()
+    g = Geometry.for_side(side)
+    a = make_array(g.side)
     zarr_side = _zarr_or_none()
-    rows = _s1(a, repeats, zarr_side)
-    rows += _s2(a, repeats, zarr_side, windows=100 if quick else 500)
+    rows = _s1(g, a, repeats, zarr_side)
+    rows += _s2(g, a, repeats, zarr_side, windows=100 if quick else 500)
     mem = np.empty_like(a)
-    rows.append(Row("memcpy", "numpy copy 64 MiB", timeit(lambda: np.copyto(mem, a), repeats),
-                    a.nbytes))
+    rows.append(Row("memcpy", f"numpy copy {a.nbytes >> 20} MiB",
+                    timeit(lambda: np.copyto(mem, a), repeats), a.nbytes))
     return rows
 
 
@@ -377,8 +399,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="compare.py chains", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and windows")
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    parser.add_argument("--side", type=int, default=SIDE,
+                        help="array side (default 4096; smaller for a smoke run)")
     args = parser.parse_args(argv)
-    rows = run(quick=args.quick)
+    if args.side < 64 or args.side % 64:
+        parser.error("--side must be a multiple of 64")
+    rows = run(quick=args.quick, side=args.side)
     print(format_rows(rows))
     if args.json:
         with open(args.json, "w") as f:

@@ -108,7 +108,13 @@ def read_batch(pipeline: CodecPipeline, batch: Sequence[Any], out: np.ndarray[An
             out[out_sel] = _squeeze(array[chunk_sel], drop_axes)
         return [None] * len(part)
 
-    run_groups(group, batch)
+    run_groups(group, batch, work_bytes=_work(batch))
+
+
+def _work(batch: Sequence[Any]) -> int:
+    from zcodecs.pipeline._pipeline import _work as spec_work
+
+    return spec_work([(None, entry[1]) for entry in batch])
 
 
 def write_batch(pipeline: CodecPipeline, batch: Sequence[Any], value: Any,
@@ -161,4 +167,4 @@ def write_batch(pipeline: CodecPipeline, batch: Sequence[Any], value: Any,
                     source.set(data)
         return [None] * len(part)
 
-    run_groups(group, batch)
+    run_groups(group, batch, work_bytes=_work(batch))

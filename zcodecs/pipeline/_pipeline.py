@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,12 @@ class _SpecPlan:
     direct: bool  # plain `bytes` serializer of a fixed-size type: decompress into the array
     stored: np.dtype[Any] | None  # dtype of the stored elements (codec byte order)
     native: np.dtype[Any]
+
+
+def _work(items: Sequence[tuple[Any, ArraySpec]]) -> int:
+    """Decoded bytes of a batch (from the specs), to decide whether threads pay off."""
+    # Variable-length types have no item size: count 8 bytes per element.
+    return sum(math.prod(spec.shape) * getattr(spec.dtype, "item_size", 8) for _, spec in items)
 
 
 class CodecPipeline:
@@ -278,7 +285,7 @@ class CodecPipeline:
             def group(part: Sequence[tuple[Any, ArraySpec]]) -> list[Any]:
                 return [None if c is None else decode(c, s) for c, s in part]
 
-            return run_groups(group, items)
+            return run_groups(group, items, work_bytes=_work(items))
         outs = list(out)
         if len(outs) != len(items):
             raise ConfigurationError(
@@ -288,7 +295,8 @@ class CodecPipeline:
         def group_out(part: Sequence[tuple[tuple[Any, ArraySpec], Any]]) -> list[Any]:
             return [None if c is None else decode(c, s, out=o) for (c, s), o in part]
 
-        return run_groups(group_out, list(zip(items, outs, strict=True)))
+        return run_groups(group_out, list(zip(items, outs, strict=True)),
+                          work_bytes=_work(items))
 
     def encode_batch(self, chunks_and_specs: Iterable[tuple[Any, ArraySpec]]) -> list[Any]:
         """Encode many chunks on the pool; ``None`` stays ``None``."""
@@ -298,7 +306,7 @@ class CodecPipeline:
         def group(part: Sequence[tuple[Any, ArraySpec]]) -> list[Any]:
             return [None if c is None else encode(c, s) for c, s in part]
 
-        return run_groups(group, items)
+        return run_groups(group, items, work_bytes=_work(items))
 
     async def decode(self, chunks_and_specs: Iterable[tuple[Any, ArraySpec]]
                      ) -> list[np.ndarray[Any, Any] | None]:

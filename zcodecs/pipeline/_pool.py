@@ -111,19 +111,27 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+PARALLEL_MIN_BYTES = 512 * 1024
+"""Batches whose decoded size is below this run on the calling thread: handing
+work to another thread costs tens of microseconds, more than small chunks take."""
+
+
 def run_groups(
-    func: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, min_items: int = 2
+    func: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, min_items: int = 2,
+    work_bytes: int | None = None,
 ) -> list[R]:
     """Apply ``func`` to consecutive groups of ``items`` on the pool, results in order.
 
     ``func`` takes a slice of ``items`` and returns one result per item.  Runs
-    inline when there is one thread, fewer than ``min_items`` items, or when
-    called from a pool worker.  The first exception raised by any group is
-    re-raised after every group has finished.
+    inline when there is one thread, fewer than ``min_items`` items, less than
+    :data:`PARALLEL_MIN_BYTES` of ``work_bytes``, or when called from a pool
+    worker.  The first exception raised by any group is re-raised after every
+    group has finished.
     """
     n = len(items)
     threads = get_num_threads()
-    if threads <= 1 or n < min_items or in_worker():
+    if (threads <= 1 or n < min_items or in_worker()
+            or (work_bytes is not None and work_bytes < PARALLEL_MIN_BYTES)):
         return func(items)
     groups = min(n, threads * 4)
     bounds = [n * g // groups for g in range(groups + 1)]
