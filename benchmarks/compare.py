@@ -7,6 +7,10 @@ or on ``PYTHONPATH``), else this checkout.  With the extensions built in place::
 
     PYTHONPATH=. python benchmarks/compare.py --quick
     python benchmarks/compare.py --kernels crc32c,blosc --repeats 7 --json out.json
+    python benchmarks/compare.py chains --quick     # codec-chain scenarios S1/S2
+
+``chains`` runs :mod:`zcodecs.bench_chains`: the codec pipeline side by side
+with zarr-python's BatchedCodecPipeline and the single-threaded raw kernels.
 
 See ``python benchmarks/compare.py --help`` and ``benchmarks/README.md``.
 """
@@ -20,9 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 if __name__ == "__main__":
     try:
-        from zcodecs.bench import main
+        import zcodecs  # noqa: F401
     except ImportError:  # not installed and not on PYTHONPATH: use this checkout
         sys.path.insert(0, str(ROOT))
-        from zcodecs.bench import main
+    if sys.argv[1:2] == ["chains"]:
+        from zcodecs.bench_chains import main as chains_main
+
+        sys.exit(chains_main(sys.argv[2:]))
+    from zcodecs.bench import main
 
     sys.exit(main())

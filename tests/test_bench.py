@@ -320,6 +320,37 @@ def test_asv_suites_run_and_skip_missing(standin, asv_suites):
     shard.time_unpack("numpy", "16x16")
 
 
+def test_asv_pipeline_suite_runs(asv_suites):
+    suite = asv_suites("bench_pipeline")
+    bench = suite.Pipeline()
+    for scenario in ("S1", "S2"):
+        bench.setup(scenario, 2)
+        bench.time_decode_into(scenario, 2)
+        decoded = bench.pipe.decode_batch([(e, bench.spec) for e in bench.encoded],
+                                          out=bench.outs)
+        for out, x in zip(decoded, bench.arrays, strict=True):
+            np.testing.assert_array_equal(out, x)
+        bench.teardown(scenario, 2)
+    raw = suite.RawLoop()
+    raw.setup()
+    raw.time_decode()
+
+
+def test_compare_chains_table_runs():
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "compare.py"), "chains", "--quick",
+         "--side", "256"],
+        capture_output=True, text=True, env=_env(), cwd=PKG_PARENT, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split()[:2] == ["scenario", "implementation"]
+    for step in ("S1 encode", "S1 decode", "S1 read", "S2 encode", "S2 decode", "S2 windows"):
+        rows = [ln for ln in lines if ln.startswith(step)]
+        assert any("zcodecs" in ln for ln in rows), step
+        assert any("zarr-python" in ln for ln in rows), step
+
+
 def test_asv_gil_probe_tells_held_from_released(asv_suites):
     probe = asv_suites("bench_threads").python_progress_fraction
     held = bytes(64 * 1024 * 1024)  # bytes() of a bytes-like copies with the GIL held
