@@ -1,0 +1,16 @@
+"""The README's Python examples run as written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+BLOCKS = README.read_text().split("```python")[1:]
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def test_readme_example_runs(index):
+    code = BLOCKS[index].split("```", 1)[0]
+    exec(compile(code, f"README.md block {index}", "exec"), {})
