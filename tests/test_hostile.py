@@ -61,3 +61,15 @@ def test_blosc_header_lies_are_refused() -> None:
     stored[2] |= 0x02
     with pytest.raises(errors.DecodeError):
         blosc_decompress(bytes(stored))
+
+
+def test_fuzz_codec_chains_and_shards_in_subprocess() -> None:
+    worker = WORKER.with_name("_fuzz_chain_worker.py")
+    proc = subprocess.run(
+        [sys.executable, str(worker), "150"], capture_output=True, text=True, timeout=600,
+        env=dict(os.environ), cwd=str(worker.parent),
+    )
+    assert proc.returncode == 0, (
+        f"chain fuzz worker exited with {proc.returncode} (negative = killed by a signal)\n"
+        f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    assert "hostile chunks survived" in proc.stdout
