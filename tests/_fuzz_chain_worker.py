@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-
 from _fuzz_worker import corpus
+
 from zcodecs import errors
 from zcodecs.codecs import (
     BloscCodec,
