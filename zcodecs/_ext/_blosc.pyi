@@ -1,10 +1,15 @@
 """Blosc1 chunk format: zcodecs' own encoder; c-blosc2 plus a Blosc1 decoder to decode."""
 
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeAlias, TypeVar
 
+import numpy as np
 from typing_extensions import Buffer
 
-_Out = TypeVar("_Out", bound=Buffer)
+# numpy arrays export the buffer protocol, but numpy's stubs only say so for
+# Python >= 3.12
+_BufferLike: TypeAlias = Buffer | np.ndarray[Any, Any]
+
+_Out = TypeVar("_Out", bound=_BufferLike)
 
 BLOSC2_VERSION: str
 LZ4_VERSION: str
@@ -12,7 +17,7 @@ CNAMES: tuple[str, ...]
 SHUFFLES: tuple[str, ...]
 
 def blosc_compress(
-    data: Buffer,
+    data: _BufferLike,
     *,
     typesize: int,
     cname: Literal["zstd", "lz4", "lz4hc", "blosclz", "zlib"] | str = "zstd",
@@ -22,9 +27,9 @@ def blosc_compress(
 ) -> bytes:
     """Compress into one Blosc1 frame readable by c-blosc 1.x and c-blosc2."""
 
-def blosc_decompress(data: Buffer, out: _Out | None = None, *,
+def blosc_decompress(data: _BufferLike, out: _Out | None = None, *,
                      max_size: int | None = None) -> bytes | _Out:
     """Decompress a Blosc1 or Blosc2 frame."""
 
-def blosc_cbuffer_sizes(data: Buffer) -> tuple[int, int, int]:
+def blosc_cbuffer_sizes(data: _BufferLike) -> tuple[int, int, int]:
     """Return (nbytes, cbytes, blocksize) from a frame header."""

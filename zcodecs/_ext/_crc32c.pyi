@@ -11,13 +11,18 @@ Setting the environment variable ``ZCODECS_CRC32C_KERNEL`` to ``sse42``,
 kernel modules are then not imported at all).
 """
 
-from typing import SupportsIndex
+from typing import Any, SupportsIndex, TypeAlias
 
+import numpy as np
 from typing_extensions import Buffer
+
+# numpy arrays export the buffer protocol, but numpy's stubs only say so for
+# Python >= 3.12
+_BufferLike: TypeAlias = Buffer | np.ndarray[Any, Any]
 
 __all__ = ["crc32c"]
 
-def crc32c(data: Buffer, value: SupportsIndex = 0) -> int:
+def crc32c(data: _BufferLike, value: SupportsIndex = 0) -> int:
     """Return the CRC32C of ``data``, continuing from ``value``.
 
     ``data`` is any object exporting a C- or Fortran-contiguous buffer
@@ -40,7 +45,7 @@ def _available_kernels() -> list[str]:
 def _active_kernel() -> str:
     """Name of the kernel :func:`crc32c` dispatches to."""
 
-def _crc32c_with(name: str, data: Buffer, value: SupportsIndex = 0) -> int:
+def _crc32c_with(name: str, data: _BufferLike, value: SupportsIndex = 0) -> int:
     """:func:`crc32c` computed by the kernel ``name`` (testing and benchmarks).
 
     Raises:

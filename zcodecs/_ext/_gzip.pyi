@@ -1,16 +1,21 @@
 """gzip (RFC 1952) compression through the system zlib, GIL released."""
 
-from typing import TypeVar
+from typing import Any, TypeAlias, TypeVar
 
+import numpy as np
 from typing_extensions import Buffer
 
-_Out = TypeVar("_Out", bound=Buffer)
+# numpy arrays export the buffer protocol, but numpy's stubs only say so for
+# Python >= 3.12
+_BufferLike: TypeAlias = Buffer | np.ndarray[Any, Any]
+
+_Out = TypeVar("_Out", bound=_BufferLike)
 
 ZLIB_VERSION: str
 
-def gzip_compress(data: Buffer, *, level: int = 5) -> bytes:
+def gzip_compress(data: _BufferLike, *, level: int = 5) -> bytes:
     """Compress into one gzip member with MTIME = 0 (deterministic output)."""
 
-def gzip_decompress(data: Buffer, out: _Out | None = None, *,
+def gzip_decompress(data: _BufferLike, out: _Out | None = None, *,
                     max_size: int | None = None) -> bytes | _Out:
     """Decompress one or more concatenated gzip members."""

@@ -1,18 +1,23 @@
 """Zstandard compression over the vendored zstd, GIL released, contexts reused per thread."""
 
-from typing import TypeVar
+from typing import Any, TypeAlias, TypeVar
 
+import numpy as np
 from typing_extensions import Buffer
 
-_Out = TypeVar("_Out", bound=Buffer)
+# numpy arrays export the buffer protocol, but numpy's stubs only say so for
+# Python >= 3.12
+_BufferLike: TypeAlias = Buffer | np.ndarray[Any, Any]
+
+_Out = TypeVar("_Out", bound=_BufferLike)
 
 ZSTD_VERSION: str
 MIN_LEVEL: int
 MAX_LEVEL: int
 
-def zstd_compress(data: Buffer, *, level: int = 0, checksum: bool = False) -> bytes:
+def zstd_compress(data: _BufferLike, *, level: int = 0, checksum: bool = False) -> bytes:
     """Compress into one Zstandard frame (content size recorded)."""
 
-def zstd_decompress(data: Buffer, out: _Out | None = None, *,
+def zstd_decompress(data: _BufferLike, out: _Out | None = None, *,
                     max_size: int | None = None) -> bytes | _Out:
     """Decompress one or more concatenated frames, with or without a content size."""

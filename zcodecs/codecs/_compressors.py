@@ -20,7 +20,7 @@ class CompressorCodec(BytesBytesCodec):
 
     def decode_chunk(self, chunk: Any, chunk_spec: ArraySpec) -> bytes:
         """Decompress into a new ``bytes`` (allocation bounded by the decoders' ratio check)."""
-        return self._decompress(chunk)  # type: ignore[no-any-return]
+        return self._decompress(chunk)
 
     def decode_into(self, chunk: Any, out: Any, chunk_spec: ArraySpec) -> Any:
         """Decompress straight into ``out``, which must be exactly the decoded size."""

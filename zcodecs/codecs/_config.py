@@ -38,7 +38,7 @@ def check_int(codec: str, key: str, value: object, lo: int, hi: int) -> int:
         raise ConfigurationTypeError(
             f"{codec}: {key!r} must be an integer, got {short(value)}"
         )
-    number = int(value.__index__())  # type: ignore[attr-defined]
+    number = int(value.__index__())
     if not lo <= number <= hi:
         raise ConfigurationError(
             f"{codec}: {key!r} must be between {lo} and {hi}, got {number}"

@@ -78,4 +78,4 @@ class Crc32cCodec(BytesBytesCodec):
     def encode_chunk(self, chunk: Any, chunk_spec: ArraySpec) -> bytes:
         """Append the CRC32C, little-endian."""
         view = byte_view(chunk)
-        return b"".join((view, lowlevel.crc32c(view).to_bytes(4, "little")))
+        return b"".join((view.data, lowlevel.crc32c(view).to_bytes(4, "little")))

@@ -57,4 +57,4 @@ def codec_from_dict(entry: Any) -> BaseCodec:
             f"a codec must be a codec object or a JSON entry, got {short(entry)}"
         )
     cls = codec_registry.get(entry.get("name"))  # type: ignore[arg-type]
-    return cls.from_dict(entry)  # type: ignore[attr-defined, no-any-return]
+    return cls.from_dict(entry)  # type: ignore[attr-defined]

@@ -230,8 +230,8 @@ class CodecPipeline:
             for codec in reversed(bb):
                 data = codec.decode_chunk(data, ab_spec)
             array = chain.array_bytes.decode_chunk(data, ab_spec)
-        for codec, s in zip(reversed(chain.array_array), reversed(plan.aa_specs), strict=True):
-            array = codec.decode_chunk(array, s)
+        for aa, s in zip(reversed(chain.array_array), reversed(plan.aa_specs), strict=True):
+            array = aa.decode_chunk(array, s)
         if array.shape != spec.shape:
             raise DecodeError(
                 f"decoded chunk has shape {array.shape}, expected {spec.shape}"
@@ -243,8 +243,8 @@ class CodecPipeline:
         plan = self.plan(spec)
         chain = self.chain
         array = np.asarray(array)
-        for codec, s in zip(chain.array_array, plan.aa_specs, strict=True):
-            array = codec.encode_chunk(array, s)
+        for aa, s in zip(chain.array_array, plan.aa_specs, strict=True):
+            array = aa.encode_chunk(array, s)
         ab_spec = plan.ab_spec
         bb = chain.bytes_bytes
         if (plan.direct and bb and array.dtype == plan.stored and array.flags.c_contiguous
