@@ -159,6 +159,7 @@ class _Window:
         for s, size, n in zip(sel, layout.chunk_shape, layout.chunks_per_shard, strict=True):
             self.counts_per_axis.append(np.bincount(_axis_chunks(s, size), minlength=n))
         self.empty = any(not c.any() for c in self.counts_per_axis)
+        self.every_chunk = False
         if self.empty:
             return
         touched = [np.flatnonzero(c) for c in self.counts_per_axis]
