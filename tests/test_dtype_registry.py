@@ -160,6 +160,11 @@ def test_default_registry_uses_the_documented_group() -> None:
         ("float32", 2, zd.Float32()),
         ("S5", 3, zd.NullTerminatedBytes(length=5)),
         (str, 3, zd.VariableLengthUTF8()),
+        ("str", 3, zd.VariableLengthUTF8()),
+        ("str", 2, zd.VariableLengthUTF8()),
+        (np.dtype("U"), 3, zd.VariableLengthUTF8()),
+        ("<U", 2, zd.VariableLengthUTF8()),
+        ("U3", 3, zd.FixedLengthUTF32(length=3)),
         (bytes, 2, zd.VariableLengthBytes()),
         (zd.Int64(), 2, zd.Int64()),
     ],
@@ -171,7 +176,9 @@ def test_parse_dtype(spec: object, fmt: int, expected: zd.ZDType) -> None:
 
 def test_parse_dtype_same_as_zarr() -> None:
     zarr_dtype = pytest.importorskip("zarr.core.dtype")
-    for spec, fmt in [("int32", 3), ("<i4", 2), (">f8", 3), ("M8[s]", 3), ("bool", 3)]:
+    for spec, fmt in [("int32", 3), ("<i4", 2), (">f8", 3), ("M8[s]", 3), ("bool", 3),
+                      ("str", 3), ("str", 2), (str, 3), ("string", 3), (np.dtype("U"), 3),
+                      ("T", 3), ("bytes", 3), ("variable_length_bytes", 3)]:
         ours = zd.parse_dtype(spec, zarr_format=fmt)
         theirs = zarr_dtype.parse_dtype(spec, zarr_format=fmt)
         assert ours.to_json(fmt) == theirs.to_json(zarr_format=fmt)

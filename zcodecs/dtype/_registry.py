@@ -249,7 +249,9 @@ def parse_dtype(spec: object, *, zarr_format: ZarrFormat) -> ZDType[Any, Any]:
         A :class:`ZDType` instance (returned as is), Zarr JSON for
         ``zarr_format`` (``"int32"``, ``{"name": ...}``, ``"<i4"``, a v2
         structured list), a numpy dtype or anything ``numpy.dtype`` accepts.
-        The Python type ``str`` means :class:`VariableLengthUTF8` and ``bytes``
+        The Python type ``str``, the string ``"str"`` and numpy's length-less
+        ``"U"`` dtype mean :class:`VariableLengthUTF8` (as in zarr-python, where
+        ``create_array(..., dtype="str")`` is common); ``bytes`` means
         :class:`VariableLengthBytes`.
     zarr_format : {2, 3}
         The format whose JSON names are tried first.
@@ -267,7 +269,7 @@ def parse_dtype(spec: object, *, zarr_format: ZarrFormat) -> ZDType[Any, Any]:
     check_zarr_format(zarr_format)
     if isinstance(spec, ZDType):
         return spec
-    if spec is str:
+    if spec is str or (isinstance(spec, str) and spec == "str"):
         return VariableLengthUTF8()
     if spec is bytes:
         return VariableLengthBytes()
@@ -278,7 +280,18 @@ def parse_dtype(spec: object, *, zarr_format: ZarrFormat) -> ZDType[Any, Any]:
             return get_data_type_from_json(spec, zarr_format=zarr_format)
         except DataTypeValidationError:
             pass
+    if _is_lengthless_unicode(spec):
+        return VariableLengthUTF8()
     return get_data_type_from_native_dtype(spec)
+
+
+def _is_lengthless_unicode(spec: object) -> bool:
+    """Whether ``spec`` is numpy's ``U`` dtype without a length (``np.dtype("U")``)."""
+    try:
+        dtype = np.dtype(spec)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return False
+    return dtype.kind == "U" and dtype.itemsize == 0
 
 
 parse_data_type = parse_dtype
