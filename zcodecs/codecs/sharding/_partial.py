@@ -144,39 +144,53 @@ def _normalize(selection: Any, shape: tuple[int, ...]) -> list[Any] | None:
     return out
 
 
-def _axis_chunks(sel: Any, size: int) -> np.ndarray[Any, Any]:
-    """How many selected elements each inner chunk along one axis holds."""
-    idx = np.arange(sel.start, sel.stop, sel.step) if isinstance(sel, slice) else np.array([sel])
-    return idx // size
+def _axis_touch(sel: Any, size: int, n: int) -> tuple[list[int], list[bool]]:
+    """The inner chunks one axis of a selection touches, and which it covers completely."""
+    if isinstance(sel, int):
+        return [sel // size], [size == 1]
+    if sel.start >= sel.stop:
+        return [], []
+    if sel.step == 1:
+        # Plain ranges (the common window) need no arrays.
+        touched = list(range(sel.start // size, (sel.stop - 1) // size + 1))
+        return touched, [sel.start <= k * size and (k + 1) * size <= sel.stop for k in touched]
+    counts = np.bincount(np.arange(sel.start, sel.stop, sel.step) // size, minlength=n)
+    hit = np.flatnonzero(counts)
+    return hit.tolist(), (counts[hit] == size).tolist()
 
 
 class _Window:
-    """The inner chunks a normalized selection touches: the box and its chunks."""
+    """The inner chunks a normalized selection touches: their box, flat indices, coverage.
+
+    Attributes: ``flat`` (C-order index of each touched chunk in the shard),
+    ``local`` (its index in the box), ``full`` (completely covered), ``lo`` and
+    ``counts`` (the box), ``local_sel`` (the selection relative to the box).
+    """
 
     def __init__(self, layout: ShardLayout, sel: list[Any]) -> None:
-        self.counts_per_axis = []
-        self.lo = []
-        for s, size, n in zip(sel, layout.chunk_shape, layout.chunks_per_shard, strict=True):
-            self.counts_per_axis.append(np.bincount(_axis_chunks(s, size), minlength=n))
-        self.empty = any(not c.any() for c in self.counts_per_axis)
+        axes = [_axis_touch(s, size, n) for s, size, n in
+                zip(sel, layout.chunk_shape, layout.chunks_per_shard, strict=True)]
+        self.empty = any(not touched for touched, _ in axes)
         self.every_chunk = False
         if self.empty:
             return
-        touched = [np.flatnonzero(c) for c in self.counts_per_axis]
-        self.lo = [int(t[0]) for t in touched]
-        self.counts = tuple(int(t[-1]) - lo + 1 for t, lo in zip(touched, self.lo, strict=True))
-        mesh = np.meshgrid(*touched, indexing="ij")
-        self.flat = np.ravel_multi_index([m.ravel() for m in mesh],
-                                         layout.chunks_per_shard).astype(np.intp)
-        self.local = np.ravel_multi_index(
-            [m.ravel() - lo for m, lo in zip(mesh, self.lo, strict=True)],
-            self.counts).astype(np.intp)
-        full = [c == size for c, size in zip(self.counts_per_axis, layout.chunk_shape,
-                                             strict=True)]
-        self.full = np.ones(len(self.flat), dtype=bool)
-        for axis, m in enumerate(mesh):
-            self.full &= full[axis][m.ravel()]
-        self.every_chunk = len(self.flat) == layout.n_chunks
+        self.lo = [touched[0] for touched, _ in axes]
+        self.counts = tuple(touched[-1] - touched[0] + 1 for touched, _ in axes)
+        total = 1
+        for touched, _ in axes:
+            total *= len(touched)
+        self.every_chunk = total == layout.n_chunks
+        # Cartesian product of the axes in C order; plain Python beats a dozen small
+        # numpy calls for the few chunks a window touches.
+        flat, local, full = [0], [0], [True]
+        for (touched, covered), n, count, lo in zip(axes, layout.chunks_per_shard, self.counts,
+                                                    self.lo, strict=True):
+            flat = [f * n + t for f in flat for t in touched]
+            local = [m * count + t - lo for m in local for t in touched]
+            full = [f and c for f in full for c in covered]
+        self.flat = np.array(flat, dtype=np.intp)
+        self.local = np.array(local, dtype=np.intp)
+        self.full = np.array(full, dtype=bool)
         self.local_sel = tuple(
             (slice(s.start - lo * size, s.stop - lo * size, s.step) if isinstance(s, slice)
              else s - lo * size)

@@ -55,7 +55,9 @@ def decode_chunks_into(layout: ShardLayout, items: Sequence[tuple[int, Any, np.n
                 target[...] = array
         return [None] * len(part)
 
-    run_groups(group, items)
+    # Small batches stay on this thread: a thread hop costs more than they take.
+    chunk_bytes = int(np.prod(layout.chunk_shape)) * layout.native.itemsize
+    run_groups(group, items, work_bytes=chunk_bytes * len(items))
 
 
 def encode_chunks(layout: ShardLayout, chunks: Sequence[np.ndarray[Any, Any]]) -> list[Any]:
