@@ -324,3 +324,23 @@ def test_async_partial_batches():
     same(got[0], a[2:9])
     same(got[1], np.array([0, 1, 2, 3, 0], "i2"))
     assert got[2] is None
+
+
+def test_huge_index_entries_never_become_huge_reads(tmp_path):
+    """An entry asking for 2**60 bytes: partial reads fetch the whole shard and reject it."""
+    c_crc, _, sp, a, e_crc, _ = hostile_cases()
+    isz = c_crc.layout(sp).index_size
+    index = lowlevel.unpack_shard_index(e_crc[-isz:-4], (8, 8), len(e_crc))
+    index[1, 1] = (100, 2**60)
+    raw = lowlevel.pack_shard_index(index)
+    enc = e_crc[:-isz] + raw + lowlevel.crc32c(raw).to_bytes(4, "little")
+    st = LocalStore(tmp_path / "s")
+    st.set("k", enc)
+    src = Counting(st.source("k"))
+    with pytest.raises(ShardIndexError, match=r"shard 'k' index: .*\(1, 1\)"):
+        c_crc.decode_partial_single(src, (slice(8, 10), slice(8, 10)), sp)
+    assert src.kinds() == ["suffix", "get"]
+    with pytest.raises(ShardIndexError, match=r"\(1, 1\)"):
+        c_crc.encode_partial_single(st.source("k"), np.float32(1), (slice(0, 64, 2), 9), sp)
+    # Chunks the window does not touch are not looked at: this read is fine.
+    same(c_crc.decode_partial_single(st.source("k"), (0, slice(0, 8)), sp), a[0, :8])

@@ -63,6 +63,12 @@ class ShardLayout:
         The index codecs' pipeline.
     native : numpy.dtype
         The native data type of the decoded shard.
+    max_chunk_read : int
+        The largest inner-chunk range a partial read fetches with ``get_range``
+        (twice the decoded size plus 64 KiB).  A larger index entry is either
+        a codec that expands data a lot or a hostile index asking for a huge
+        allocation; partial reads then fetch the whole shard, whose size
+        validates the index.
     """
 
     chunks_per_shard: tuple[int, ...]
@@ -75,6 +81,7 @@ class ShardLayout:
     inner: Any
     index: Any
     native: np.dtype[Any]
+    max_chunk_read: int
 
     @classmethod
     def build(cls, shard_spec: ArraySpec, chunk_shape: tuple[int, ...], inner: Any, index: Any,
@@ -100,9 +107,11 @@ class ShardLayout:
         chunk_spec = ArraySpec(shape=chunk_shape, dtype=shard_spec.dtype,
                                fill_value=shard_spec.fill_value, config=shard_spec.config,
                                prototype=shard_spec.prototype)
+        native = shard_spec.dtype.to_native_dtype()
+        chunk_nbytes = int(np.prod(chunk_shape, dtype=np.int64)) * native.itemsize
         return cls(cps, chunk_shape, n, chunk_spec, spec,
                    index.compute_encoded_size(16 * n, spec), index_at_start, inner, index,
-                   shard_spec.dtype.to_native_dtype())
+                   native, 2 * chunk_nbytes + 65536)
 
     # -- array <-> chunk-major blocks -------------------------------------------------
 

@@ -163,7 +163,8 @@ class _Window:
     """The inner chunks a normalized selection touches: their box, flat indices, coverage.
 
     Attributes: ``flat`` (C-order index of each touched chunk in the shard),
-    ``local`` (its index in the box), ``full`` (completely covered), ``lo`` and
+    ``coords`` (its coordinate), ``local`` (its index in the box), ``full``
+    (completely covered), ``lo`` and
     ``counts`` (the box), ``local_sel`` (the selection relative to the box).
     """
 
@@ -183,14 +184,17 @@ class _Window:
         # Cartesian product of the axes in C order; plain Python beats a dozen small
         # numpy calls for the few chunks a window touches.
         flat, local, full = [0], [0], [True]
+        coords: list[tuple[int, ...]] = [()]
         for (touched, covered), n, count, lo in zip(axes, layout.chunks_per_shard, self.counts,
                                                     self.lo, strict=True):
+            coords = [c + (t,) for c in coords for t in touched]
             flat = [f * n + t for f in flat for t in touched]
             local = [m * count + t - lo for m in local for t in touched]
             full = [f and c for f in full for c in covered]
         self.flat = np.array(flat, dtype=np.intp)
         self.local = np.array(local, dtype=np.intp)
         self.full = np.array(full, dtype=bool)
+        self.coords = coords
         self.local_sel = tuple(
             (slice(s.start - lo * size, s.stop - lo * size, s.step) if isinstance(s, slice)
              else s - lo * size)
@@ -206,6 +210,49 @@ def _read_index(layout: ShardLayout, source: Any, where: str) -> np.ndarray[Any,
         raise ShardError(f"{where}: {len(raw)} bytes cannot hold the {isz}-byte shard index: "
                          f"the shard is truncated")
     return decode_index(layout, raw, None, where).reshape(layout.n_chunks, 2)
+
+
+def _read_whole(layout: ShardLayout, source: Any, where: str
+                ) -> tuple[Any, np.ndarray[Any, Any] | None]:
+    """The whole shard as a uint8 view and its index validated against its size."""
+    data = source.get()
+    if data is None:
+        return None, None
+    view = byte_view(data)
+    isz = layout.index_size
+    if view.size < isz:
+        raise ShardError(f"{where}: {view.size} bytes cannot hold the {isz}-byte shard index: "
+                         f"the shard is truncated")
+    raw = view[:isz] if layout.index_at_start else view[view.size - isz:]
+    return view, decode_index(layout, raw, view.size, where).reshape(layout.n_chunks, 2)
+
+
+def _implausible(layout: ShardLayout, index: np.ndarray[Any, Any], flat: np.ndarray[Any, Any]
+                 ) -> bool:
+    """Whether a range read for these chunks would be larger than any sane inner chunk."""
+    entries = index[flat]
+    present = entries[:, 0] != EMPTY
+    return bool((entries[present, 1] > layout.max_chunk_read).any())
+
+
+def _gather(layout: ShardLayout, win: _Window, sel: list[Any], blocks: np.ndarray[Any, Any]
+            ) -> np.ndarray[Any, Any]:
+    """``shard[sel]`` copied chunk by chunk from the decoded blocks (unit-step slices, ints)."""
+    out = np.empty(tuple(s.stop - s.start for s in sel if isinstance(s, slice)),
+                   dtype=layout.native)
+    for loc, coord in zip(win.local.tolist(), win.coords, strict=True):
+        src: list[Any] = []
+        dst: list[slice] = []
+        for s, k, size in zip(sel, coord, layout.chunk_shape, strict=True):
+            base = k * size
+            if isinstance(s, int):
+                src.append(s - base)
+            else:
+                a, b = max(s.start, base), min(s.stop, base + size)
+                src.append(slice(a - base, b - base))
+                dst.append(slice(a - s.start, b - s.start))
+        out[tuple(dst)] = blocks[loc][tuple(src)]
+    return out
 
 
 def _decode_region(layout: ShardLayout, win: _Window, index: np.ndarray[Any, Any],
@@ -253,8 +300,16 @@ def decode_partial(layout: ShardLayout, source: Any, selection: Any
     index = _read_index(layout, source, where)
     if index is None:
         return None
+    view = None
+    if _implausible(layout, index, win.flat):
+        view, index = _read_whole(layout, source, where)
+        if index is None:
+            return None
     blocks = _decode_region(layout, win, index, np.ones(len(win.flat), dtype=bool), source,
-                            None, where)
+                            view, where)
+    if len(win.flat) <= 64 and all(isinstance(s, int) or s.step == 1 for s in sel):
+        # Copy just the selected part of each chunk: no box-sized reassembly.
+        return _gather(layout, win, sel, blocks)
     region = layout.from_blocks(blocks.reshape(win.counts + layout.chunk_shape), win.counts)
     return region[win.local_sel]
 
@@ -309,17 +364,10 @@ def encode_partial(codec: Any, layout: ShardLayout, source: Any, value: Any, sel
     view = None
     if win.every_chunk:
         index = _read_index(layout, source, where)
+        if index is not None and _implausible(layout, index, win.flat[partial]):
+            view, index = _read_whole(layout, source, where)
     else:
-        data = source.get()
-        view = None if data is None else byte_view(data)
-        index = None
-        if view is not None:
-            isz = layout.index_size
-            if view.size < isz:
-                raise ShardError(f"{where}: {view.size} bytes cannot hold the {isz}-byte "
-                                 f"shard index: the shard is truncated")
-            raw = view[:isz] if layout.index_at_start else view[view.size - isz:]
-            index = decode_index(layout, raw, view.size, where).reshape(layout.n_chunks, 2)
+        view, index = _read_whole(layout, source, where)
     if index is None:
         index = np.full((layout.n_chunks, 2), EMPTY, dtype=np.uint64)
     blocks = _decode_region(layout, win, index, partial, source, view, where)
