@@ -27,6 +27,10 @@ ZARR_CASES = {
                  "int16", 0),
     "3d-3x3x3-bool": ((3, 6, 9), (1, 2, 3), None, None, "start", "bool", False),
     "complex": ((6, 4), (2, 2), [zc.ZstdCodec()], None, "end", "complex128", 0),
+    "blosc-lz4": ((16, 16), (8, 8), [zc.BloscCodec(cname="lz4", shuffle="shuffle")], None,
+                  "end", "float32", 0),
+    "blosc-zstd-bitshuffle-start": ((8, 24), (4, 8), [zc.BloscCodec(
+        cname="zstd", clevel=3, shuffle="bitshuffle")], None, "start", "int16", 0),
 }
 
 
