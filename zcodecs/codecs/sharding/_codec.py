@@ -96,7 +96,7 @@ class ShardingCodec(ArrayBytesCodec):
     order (the index is trusted, never the layout).  Partial reads fetch the
     index and the byte ranges of the touched inner chunks, merging ranges
     less than :func:`get_default_coalesce_gap` bytes apart (or the source's
-    ``coalesce_gap`` attribute); see :mod:`zcodecs.codecs.sharding._partial`.
+    ``coalesce_gap`` attribute); see :mod:`zcodecs.codecs.sharding._ranges`.
     """
 
     codec_name: ClassVar[str] = _NAME
