@@ -344,3 +344,21 @@ def test_huge_index_entries_never_become_huge_reads(tmp_path):
         c_crc.encode_partial_single(st.source("k"), np.float32(1), (slice(0, 64, 2), 9), sp)
     # Chunks the window does not touch are not looked at: this read is fine.
     same(c_crc.decode_partial_single(st.source("k"), (0, slice(0, 8)), sp), a[0, :8])
+
+
+def test_pipeline_reads_and_writes_with_integer_selections(store):  # noqa: F811 (fixture)
+    c = ShardingCodec(chunk_shape=(4, 4), codecs=[BytesCodec(), ZstdCodec()])
+    p = CodecPipeline.from_codecs([c])
+    sp = spec((8, 8), "int16", 0)
+    a = make_data((8, 8), (4, 4), "int16", seed=9)
+    p.write_sync(grid_batch(store, (8, 8), (8, 8), sp), a)
+    src = store.source("c/0/0")
+    # Row 5 as zarr's basic indexer passes it: an int in the chunk selection.
+    p.write_sync([(src, sp, (5, slice(1, 7)), (slice(0, 6),), False)], np.arange(6, dtype="i2"))
+    a[5, 1:7] = np.arange(6)
+    row = np.empty(8, "i2")
+    p.read_sync([(src, sp, (5, slice(0, 8)), (slice(0, 8),), False)], row)
+    same(row, a[5])
+    point = np.empty((), "i2")
+    p.read_sync([(src, sp, (5, 3), (), False)], point)
+    assert point == a[5, 3]
