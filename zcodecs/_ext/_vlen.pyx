@@ -565,6 +565,12 @@ cdef object _private_objects(object items, str what, str kinds):
     return np.array(items, dtype=object, order="C", copy=True).reshape(-1)
 
 
+cdef bint _exports_objects(object obj) except -1:
+    """Whether a buffer holds PyObject pointers (an object array, a view of one)."""
+    with memoryview(obj) as mv:
+        return "O" in mv.format
+
+
 def vlen_encode_bytes(items):
     """Encode byte strings in the vlen-bytes layout.
 
@@ -620,6 +626,11 @@ def vlen_encode_bytes(items):
                     if views is NULL:
                         raise MemoryError(f"vlen-bytes: cannot allocate {n} buffer views")
                 acquire_read(obj, &views[i], f"vlen-bytes: item {i}")
+                if type(obj) is not bytearray and _exports_objects(obj):
+                    raise BufferTypeError(
+                        f"vlen-bytes: item {i} holds Python objects ({type(obj).__name__} "
+                        "with buffer format 'O'), expected bytes"
+                    )
                 spans[i].ptr = <const char*>views[i].buf
                 spans[i].size = <size_t>views[i].len
             total = _add_item("vlen-bytes", total, spans[i].size, i)
