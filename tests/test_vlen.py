@@ -633,3 +633,25 @@ def test_utf8_kernels_release_the_gil(name: str) -> None:
     call = {"encode_utf8": lambda: L.vlen_encode_utf8(BIG_TEXT),
             "decode_utf8": lambda: L.vlen_decode_utf8(BIG_ENCODED, BIG_TEXT.size)}[name]
     assert _progress_during(call) > 0
+
+
+def test_concurrent_use_of_one_string_array() -> None:
+    # every call takes the array's allocator lock; threads must neither
+    # deadlock nor see each other's work
+    text = BIG_TEXT[:20_000]
+    expected = L.vlen_encode_utf8(text)
+    results: list[bool] = []
+
+    def work() -> None:
+        for _ in range(5):
+            ok = L.vlen_encode_utf8(text) == expected
+            ok &= L.vlen_decode_utf8(expected, text.size).tolist() == text.tolist()
+            results.append(ok)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    assert results == [True] * 20

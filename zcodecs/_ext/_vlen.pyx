@@ -13,8 +13,12 @@ import operator
 import numpy as np
 
 cimport numpy as cnp
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SIZE
-from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.bytes cimport (
+    PyBytes_AS_STRING,
+    PyBytes_CheckExact,
+    PyBytes_FromStringAndSize,
+    PyBytes_GET_SIZE,
+)
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF
 from cpython.unicode cimport PyUnicode_AsUTF8String, PyUnicode_Check, PyUnicode_DecodeUTF8
@@ -124,6 +128,7 @@ _StringDType = getattr(getattr(np, "dtypes", None), "StringDType", None)
 HAS_STRING_DTYPE = bool(zc_npystring_init()) and _StringDType is not None
 
 cdef uint64_t _MAX_ITEM = 0xFFFFFFFFULL   # a length must fit its uint32 field
+# numpy 2's NPY_MAXDIMS: the size of the index arrays that walk a StringDType array
 cdef size_t _NPY_MAXDIMS = 64
 
 # outcome of a pass over items
@@ -161,6 +166,20 @@ cdef inline uint32_t _load_le32(const uint8_t* p) noexcept nogil:
     cdef uint32_t v
     memcpy(&v, p, 4)
     return zc_le32(v)
+
+
+cdef inline bint _next_item(const uint8_t* buf, size_t nbytes, size_t off,
+                            size_t* n) noexcept nogil:
+    """Read the length at ``off``; false if the item does not fit the buffer.
+
+    Passes after :func:`_walk` check again: a writable buffer (a numpy array,
+    a bytearray) can be changed by another thread once the GIL is released,
+    and nothing may ever be read past its end.
+    """
+    if nbytes - off < 4:
+        return False
+    n[0] = _load_le32(buf + off)
+    return n[0] <= nbytes - off - 4
 
 
 # ---------------------------------------------------------------- decoding
@@ -237,13 +256,16 @@ cdef Py_ssize_t _utf8_invalid_at(const uint8_t* s, size_t n) noexcept nogil:
     return -1
 
 
-cdef int _check_utf8(const uint8_t* buf, size_t count, _Failure* fail) noexcept nogil:
+cdef int _check_utf8(const uint8_t* buf, size_t nbytes, size_t count,
+                     _Failure* fail) noexcept nogil:
     """Validate every item of a buffer that already passed :func:`_walk`."""
     cdef size_t off = 4
     cdef size_t i, n
     cdef Py_ssize_t bad
     for i in range(count):
-        n = _load_le32(buf + off)
+        if not _next_item(buf, nbytes, off, &n):
+            fail.item = i
+            return _CHANGED
         bad = _utf8_invalid_at(buf + off + 4, n)
         if bad >= 0:
             fail.item = i
@@ -254,14 +276,16 @@ cdef int _check_utf8(const uint8_t* buf, size_t count, _Failure* fail) noexcept 
     return _OK
 
 
-cdef int _pack_strings(cnp.npy_string_allocator* alloc, const uint8_t* buf, size_t count,
-                       char* slots, size_t slot, _Failure* fail) noexcept nogil:
+cdef int _pack_strings(cnp.npy_string_allocator* alloc, const uint8_t* buf, size_t nbytes,
+                       size_t count, char* slots, size_t slot, _Failure* fail) noexcept nogil:
     """Validate and pack every item into consecutive StringDType slots of ``slot`` bytes."""
     cdef size_t off = 4
     cdef size_t i, n
     cdef Py_ssize_t bad
     for i in range(count):
-        n = _load_le32(buf + off)
+        if not _next_item(buf, nbytes, off, &n):
+            fail.item = i
+            return _CHANGED
         bad = _utf8_invalid_at(buf + off + 4, n)
         if bad >= 0:
             fail.item = i
@@ -302,6 +326,8 @@ cdef object _decode_error(str codec, int status, _Failure* fail, size_t nbytes, 
         )
     if status == _NO_MEMORY:
         return MemoryError(f"{codec}: cannot allocate the string of item {fail.item}")
+    if status == _CHANGED:
+        return DecodeError(f"{codec}: the buffer was modified while it was being decoded")
     return DecodeError(f"{codec}: invalid buffer (status {status})")
 
 
@@ -384,7 +410,7 @@ def vlen_decode_bytes(data, count):
     """
     cdef Py_buffer view
     init_view(&view)
-    cdef size_t n, i, off = 4, size
+    cdef size_t n, i, off = 4, size, nbytes
     cdef const uint8_t* buf
     cdef PyObject** slots
     try:
@@ -393,8 +419,10 @@ def vlen_decode_bytes(data, count):
         out = np.empty(n, dtype=object)
         slots = <PyObject**>cnp.PyArray_DATA(out)
         buf = <const uint8_t*>view.buf
+        nbytes = <size_t>view.len
         for i in range(n):
-            size = _load_le32(buf + off)
+            if not _next_item(buf, nbytes, off, &size):
+                raise _decode_error("vlen-bytes", _CHANGED, NULL, nbytes, n)
             _store_object(slots, i, PyBytes_FromStringAndSize(
                 <const char*>(buf + off + 4), <Py_ssize_t>size))
             off += 4 + size
@@ -463,7 +491,7 @@ def vlen_decode_utf8(data, count):
         nbytes = <size_t>view.len
         with nogil:
             alloc = zc_acquire_allocator(descr)
-            status = _pack_strings(alloc, buf, n, slots, slot, &fail)
+            status = _pack_strings(alloc, buf, nbytes, n, slots, slot, &fail)
             zc_release_allocator(alloc)
         if status != _OK:
             raise _decode_error("vlen-utf8", status, &fail, nbytes, n)
@@ -488,13 +516,14 @@ def _decode_utf8_objects(data, count):
         nbytes = <size_t>view.len
         # validate first so the error names the item like the StringDType path
         with nogil:
-            status = _check_utf8(buf, n, &fail)
+            status = _check_utf8(buf, nbytes, n, &fail)
         if status != _OK:
             raise _decode_error("vlen-utf8", status, &fail, nbytes, n)
         out = np.empty(n, dtype=object)
         slots = <PyObject**>cnp.PyArray_DATA(out)
         for i in range(n):
-            size = _load_le32(buf + off)
+            if not _next_item(buf, nbytes, off, &size):
+                raise _decode_error("vlen-utf8", _CHANGED, NULL, nbytes, n)
             _store_object(slots, i, PyUnicode_DecodeUTF8(
                 <const char*>(buf + off + 4), <Py_ssize_t>size, NULL))
             off += 4 + size
