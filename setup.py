@@ -274,6 +274,7 @@ def make_extensions() -> list[Extension]:
         ext("_crc32c"),
         ext("_shuffle"),
         ext("_shard_index"),
+        ext("_vlen"),
         ext("_zstd", vendored=True, system=("libzstd",)),
         ext("_gzip", zlib=True),
         ext("_blosc", vendored=True, system=("blosc2", "libzstd", "liblz4"), zlib=True,

@@ -21,6 +21,12 @@ from zcodecs._ext._crc32c import crc32c
 from zcodecs._ext._gzip import gzip_compress, gzip_decompress
 from zcodecs._ext._shard_index import pack_shard_index, unpack_shard_index
 from zcodecs._ext._shuffle import shuffle, unshuffle
+from zcodecs._ext._vlen import (
+    vlen_decode_bytes,
+    vlen_decode_utf8,
+    vlen_encode_bytes,
+    vlen_encode_utf8,
+)
 from zcodecs._ext._zstd import zstd_compress, zstd_decompress
 
 __all__ = [
@@ -34,6 +40,10 @@ __all__ = [
     "shuffle",
     "unpack_shard_index",
     "unshuffle",
+    "vlen_decode_bytes",
+    "vlen_decode_utf8",
+    "vlen_encode_bytes",
+    "vlen_encode_utf8",
     "zstd_compress",
     "zstd_decompress",
 ]

@@ -19,6 +19,7 @@ from zcodecs.codecs._crc32c_codec import Crc32cCodec
 from zcodecs.codecs._gzip_codec import GzipCodec
 from zcodecs.codecs._registration import codec_from_dict, register_builtin_codecs
 from zcodecs.codecs._transpose import TransposeCodec
+from zcodecs.codecs._vlen import VLenBytesCodec, VLenUTF8Codec
 from zcodecs.codecs._zstd_codec import ZstdCodec
 from zcodecs.codecs.sharding import ShardingCodec, ShardingCodecIndexLocation
 
@@ -38,6 +39,8 @@ __all__ = [
     "ShardingCodec",
     "ShardingCodecIndexLocation",
     "TransposeCodec",
+    "VLenBytesCodec",
+    "VLenUTF8Codec",
     "ZstdCodec",
     "codec_from_dict",
 ]

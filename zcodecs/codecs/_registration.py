@@ -19,11 +19,12 @@ def _builtin_classes() -> list[type[BaseCodec]]:
     from zcodecs.codecs._crc32c_codec import Crc32cCodec
     from zcodecs.codecs._gzip_codec import GzipCodec
     from zcodecs.codecs._transpose import TransposeCodec
+    from zcodecs.codecs._vlen import VLenBytesCodec, VLenUTF8Codec
     from zcodecs.codecs._zstd_codec import ZstdCodec
     from zcodecs.codecs.sharding import ShardingCodec
 
-    return [BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, TransposeCodec, ZstdCodec,
-            ShardingCodec]
+    return [BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, ShardingCodec, TransposeCodec,
+            VLenBytesCodec, VLenUTF8Codec, ZstdCodec]
 
 
 BUILTIN_CODECS: dict[str, type[BaseCodec]] = {}
