@@ -388,3 +388,30 @@ def test_decode_batch_into_destinations():
         np.testing.assert_array_equal(o, c)
     with pytest.raises(ConfigurationError, match="destinations"):
         p.decode_batch([(e, spec()) for e in enc], out=outs[:2])
+
+
+@pytest.mark.parametrize("dtype_name, values", [
+    ("string", np.array(["", "a", "ünïcödé", "x" * 300, "\0nul", "🦀"] * 4,
+                        dtype=np.dtypes.StringDType()).reshape(6, 4)),
+    ("variable_length_bytes", np.array([b"", b"\xff\x00", b"abc" * 50, b"z"] * 6,
+                                       dtype=object).reshape(6, 4)),
+])
+def test_variable_length_chains_read_write(store, dtype_name, values):
+    from zcodecs.codecs import VLenBytesCodec, VLenUTF8Codec
+
+    dtype = parse_dtype(dtype_name, zarr_format=3)
+    serializer = VLenUTF8Codec() if dtype_name == "string" else VLenBytesCodec()
+    p = zp.CodecPipeline.from_codecs([serializer, ZstdCodec(level=1), Crc32cCodec()])
+    fill = "" if dtype_name == "string" else b""
+    sp = ArraySpec((3, 2), dtype, fill)
+    p.write_sync(grid_batch(store, values.shape, (3, 2), None, sp), values)
+    out = np.empty(values.shape, dtype=values.dtype)
+    p.read_sync(grid_batch(store, values.shape, (3, 2), None, sp), out)
+    assert (out == values).all()
+    # a partial write of one element merges into the stored chunk
+    p.write_sync(grid_batch(store, values.shape, (3, 2), (slice(4, 5), slice(1, 2)), sp),
+                 np.array([[values[0, 0]]], dtype=values.dtype))
+    p.read_sync(grid_batch(store, values.shape, (3, 2), None, sp), out)
+    expect = values.copy()
+    expect[4, 1] = values[0, 0]
+    assert (out == expect).all()
