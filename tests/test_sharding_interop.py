@@ -154,3 +154,27 @@ def test_tensorstore_writes_c_order_we_read(tmp_path):
     t2 = ts.open({"driver": "zarr3", "kvstore": {"driver": "file", "path": str(tmp_path)}}
                  ).result()
     same(t2.read().result(), a[::-1])
+
+
+def test_zarr_vlen_utf8_shards_both_ways():
+    d = {}
+    store = zarr.storage.MemoryStore(d)
+    arr = zarr.create_array(store=store, shape=(4, 6), chunks=(2, 3), shards=(4, 6), dtype=str,
+                            fill_value="")
+    a = np.array([[f"{i}{j}é" * i for j in range(6)] for i in range(4)], dtype=object)
+    a[:2, :3] = ""  # an inner chunk of fill values: stored as empty
+    arr[...] = a
+    stored = d["c/0/0"].to_bytes()
+    codec = ours_for(arr)
+    sp = spec((4, 6), "string", "")
+    out = codec.decode_chunk(stored, sp)
+    assert out.tolist() == a.tolist()
+    assert bytes(codec.encode_chunk(out, sp)) == stored
+    index = decode_index(codec.layout(sp), stored[-codec.layout(sp).index_size:], len(stored),
+                         "shard")
+    assert index[0, 0, 0] == 2**64 - 1 and index[1, 1, 0] != 2**64 - 1
+    b = a.copy()
+    b[3, 5] = "zcodecs"
+    d["c/0/0"] = zarr.core.buffer.cpu.Buffer.from_bytes(bytes(codec.encode_chunk(
+        b.astype(out.dtype), sp)))
+    assert zarr.open_array(store, mode="r")[...].tolist() == b.tolist()
