@@ -147,7 +147,7 @@ def reraise_in(error: BaseException, where: str) -> ZcodecsError:
         new = cls(f"{where}: {error}")
     except Exception:  # an exception class with an unusual constructor
         new = DecodeError(f"{where}: {type(error).__name__}: {error}")
-    return new  # type: ignore[return-value]
+    return new
 
 
 def decode_index(layout: ShardLayout, raw: Any, shard_nbytes: int | None, where: str

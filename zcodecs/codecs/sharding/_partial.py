@@ -209,6 +209,7 @@ def decode_partial(layout: ShardLayout, source: Any, selection: Any
         # Fancy selections, and windows touching every chunk: one whole read.
         data = source.get()
         return None if data is None else decode_whole(layout, data, where)[selection]
+    assert sel is not None  # for type checkers: win exists only for normalized selections
     if win.empty:
         return np.broadcast_to(np.empty((), dtype=layout.native), shape)[tuple(sel)].copy()
     index = _read_index(layout, source, where)
@@ -267,6 +268,7 @@ def encode_partial(codec: Any, layout: ShardLayout, source: Any, value: Any, sel
         shard[selection] = value
         _store(source, codec.encode_chunk(shard, shard_spec))
         return
+    assert sel is not None  # for type checkers: win exists only for normalized selections
     if win.empty:
         return
     if win.every_chunk and win.full.all():
