@@ -53,6 +53,10 @@ class ByteSource(Protocol):
     def set(self, data: Any) -> None:
         """Replace the object with ``data`` (any buffer)."""
 
+    # Optional: ``get_ranges(ranges) -> list[bytes] | None`` reads several
+    # (start, length) ranges in one go (StoreByteSource has it; callers fall
+    # back to get_range when a source does not).
+
     def delete(self) -> None:
         """Remove the object (no error if absent)."""
 
@@ -94,6 +98,11 @@ class StoreByteSource:
         _check_range(0, length)
         return self.store.get_suffix(self.key, length)
 
+    def get_ranges(self, ranges: list[tuple[int, int]]) -> list[bytes] | None:
+        """Several ``(start, length)`` ranges of one object (one open for files), or None."""
+        checked = [_check_range(start, length) for start, length in ranges]
+        return self.store.get_ranges(self.key, checked)
+
     def set(self, data: Any) -> None:
         """Store ``data``."""
         self.store.set(self.key, data)
@@ -131,6 +140,11 @@ class MemoryStore:
         """Bytes ``[start, start + length)`` of ``key`` or None."""
         data = self.mapping.get(key)
         return None if data is None else data[start : start + length]
+
+    def get_ranges(self, key: str, ranges: list[tuple[int, int]]) -> list[bytes] | None:
+        """Byte ranges of ``key`` or None."""
+        data = self.mapping.get(key)
+        return None if data is None else [data[a : a + n] for a, n in ranges]
 
     def get_suffix(self, key: str, length: int) -> bytes | None:
         """The last ``length`` bytes of ``key`` or None."""
@@ -199,12 +213,21 @@ class LocalStore:
 
     def get_range(self, key: str, start: int, length: int) -> bytes | None:
         """``os.pread`` of ``length`` bytes at ``start`` (short at the end of the file)."""
+        found = self.get_ranges(key, [(start, length)])
+        return None if found is None else found[0]
+
+    def get_ranges(self, key: str, ranges: list[tuple[int, int]]) -> list[bytes] | None:
+        """Several ranges with one open; lengths are clamped to the file's size first."""
         try:
             fd = os.open(self.path(key), os.O_RDONLY)
         except (FileNotFoundError, NotADirectoryError):
             return None
         try:
-            return _pread_all(fd, length, start)
+            size = os.fstat(fd).st_size
+            # pread allocates the length it is asked for: never let a caller's
+            # (or a hostile index's) length exceed what the file holds.
+            return [_pread_all(fd, max(0, min(length, size - start)), start)
+                    for start, length in ranges]
         finally:
             os.close(fd)
 
@@ -246,6 +269,8 @@ class LocalStore:
 
 
 def _pread_all(fd: int, length: int, offset: int) -> bytes:
+    if length == 0:
+        return b""
     # pread may return fewer bytes than asked (signals, some filesystems):
     # loop until the range is complete or the file ends.
     first = os.pread(fd, length, offset)

@@ -84,6 +84,9 @@ def fetch_ranges(source: Any, ranges: Sequence[tuple[int, int]], where: str) -> 
     gap = coalesce_gap(source)
     order = sorted(range(len(ranges)), key=lambda i: ranges[i][0])
     out: list[Any] = [None] * len(ranges)
+    # Merge first, then read every merged range in one call where the source
+    # can (a file is opened once).
+    merged: list[tuple[int, int, list[int]]] = []
     k = 0
     while k < len(order):
         start = ranges[order[k]][0]
@@ -95,15 +98,25 @@ def fetch_ranges(source: Any, ranges: Sequence[tuple[int, int]], where: str) -> 
                 break
             end = max(end, off + nb)
             j += 1
-        buf = source.get_range(start, end - start)
-        if buf is None:
-            raise ShardError(f"{where}: the shard disappeared while it was read")
+        merged.append((start, end - start, order[k:j]))
+        k = j
+    if not merged:
+        return out
+    get_ranges = getattr(source, "get_ranges", None)
+    if get_ranges is not None:
+        bufs = get_ranges([(start, length) for start, length, _ in merged])
+    else:
+        bufs = [source.get_range(start, length) for start, length, _ in merged]
+        if any(b is None for b in bufs):
+            bufs = None
+    if bufs is None:
+        raise ShardError(f"{where}: the shard disappeared while it was read")
+    for (start, _, members), buf in zip(merged, bufs, strict=True):
         view = memoryview(buf).cast("B")
-        for i in order[k:j]:
+        for i in members:
             off, nb = ranges[i]
             if off + nb - start > len(view):
                 raise ShardError(f"{where}: inner chunk bytes [{off}, {off + nb}) lie past the "
                                  f"end of the shard ({start + len(view)} bytes): truncated")
             out[i] = view[off - start : off - start + nb]
-        k = j
     return out
