@@ -415,3 +415,41 @@ def test_variable_length_chains_read_write(store, dtype_name, values):
     expect = values.copy()
     expect[4, 1] = values[0, 0]
     assert (out == expect).all()
+
+
+def test_complete_shards_read_with_one_get_straight_into_out():
+    from zcodecs.codecs import ShardingCodec
+
+    class Counting:
+        def __init__(self, inner):
+            self.inner, self.calls = inner, []
+            self.key, self.lock_id = inner.key, inner.lock_id
+
+        def __getattr__(self, name):
+            attr = getattr(self.inner, name)
+            if callable(attr):
+                def wrapped(*a, **k):
+                    self.calls.append(name)
+                    return attr(*a, **k)
+                return wrapped
+            return attr
+
+    store = MemoryStore()
+    sharding = ShardingCodec(chunk_shape=(4, 3), codecs=[BytesCodec(), ZstdCodec()])
+    p = zp.CodecPipeline.from_codecs([sharding])
+    sp = spec((8, 6))
+    a = data((16, 12))
+    p.write_sync(grid_batch(store, a.shape, (8, 6), None, sp), a)
+    batch = [(Counting(src), s, cs, os_, c)
+             for src, s, cs, os_, c in grid_batch(store, a.shape, (8, 6), None, sp)]
+    out = np.zeros_like(a)
+    p.read_sync(batch, out)
+    np.testing.assert_array_equal(out, a)
+    assert all(entry[0].calls == ["get"] for entry in batch)
+    # windows still go through partial reads (index + ranges, no whole get)
+    win = np.empty((3, 4), "f4")
+    wbatch = [(Counting(src), s, cs, os_, c) for src, s, cs, os_, c in
+              grid_batch(store, a.shape, (8, 6), (slice(1, 4), slice(1, 5)), sp)]
+    p.read_sync(wbatch, win)
+    np.testing.assert_array_equal(win, a[1:4, 1:5])
+    assert "get" not in wbatch[0][0].calls

@@ -58,18 +58,24 @@ def _scratch_array(shape: tuple[int, ...], dtype: Any) -> np.ndarray[Any, Any]:
     return array
 
 
-def _direct_view(out: np.ndarray[Any, Any], out_sel: Any, spec: Any, native: Any
-                 ) -> np.ndarray[Any, Any] | None:
-    """``out[out_sel]`` if it is a C-contiguous view shaped like the chunk, else None."""
+def _writable_view(out: np.ndarray[Any, Any], out_sel: Any, spec: Any, native: Any
+                   ) -> np.ndarray[Any, Any] | None:
+    """``out[out_sel]`` if it is a writable view of ``out`` shaped like the chunk, else None."""
     try:
         view = out[out_sel]
     except (IndexError, TypeError, ValueError):
         return None
     if (isinstance(view, np.ndarray) and view.shape == spec.shape and view.dtype == native
-            and view.flags.c_contiguous and view.flags.writeable
-            and np.may_share_memory(view, out)):
+            and view.flags.writeable and np.may_share_memory(view, out)):
         return view
     return None
+
+
+def _direct_view(out: np.ndarray[Any, Any], out_sel: Any, spec: Any, native: Any
+                 ) -> np.ndarray[Any, Any] | None:
+    """:func:`_writable_view` if it is also C-contiguous (decompressors need that)."""
+    view = _writable_view(out, out_sel, spec, native)
+    return view if view is not None and view.flags.c_contiguous else None
 
 
 def read_batch(pipeline: CodecPipeline, batch: Sequence[Any], out: np.ndarray[Any, Any],
@@ -81,6 +87,19 @@ def read_batch(pipeline: CodecPipeline, batch: Sequence[Any], out: np.ndarray[An
 
     def group(part: Sequence[Any]) -> list[None]:
         for source, spec, chunk_sel, out_sel, complete in part:
+            if partial and complete and not drop_axes:
+                # A whole shard: one get, inner chunks copied straight into out.
+                view = _writable_view(out, out_sel, spec, pipeline.plan(spec).native)
+                if view is not None:
+                    data = source.get()
+                    if data is None:
+                        view[...] = spec.fill_value
+                        continue
+                    try:
+                        decode(data, spec, out=view)
+                    except DecodeError as e:
+                        _raise_with_key(e, source)
+                    continue
             if partial:
                 selected = ab.decode_partial_single(source, chunk_sel, spec)
                 if selected is None:

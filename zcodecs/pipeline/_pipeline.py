@@ -199,9 +199,11 @@ class CodecPipeline:
         spec : ArraySpec
             The chunk's spec.
         out : numpy.ndarray, optional
-            A C-contiguous array of the chunk's shape and native data type to
-            decode into (used only when the chain allows writing straight into
-            it: no array->array codecs and the ``bytes`` serializer).
+            An array of the chunk's shape and native data type to decode into,
+            used when the chain allows writing straight into it: no
+            array->array codecs, and the ``bytes`` serializer (``out`` then
+            C-contiguous) or an array->bytes codec with ``decode_into`` such
+            as sharding (any strides).
 
         Returns
         -------
@@ -229,7 +231,10 @@ class CodecPipeline:
         else:
             for codec in reversed(bb):
                 data = codec.decode_chunk(data, ab_spec)
-            array = chain.array_bytes.decode_chunk(data, ab_spec)
+            ab = chain.array_bytes
+            if out is not None and not chain.array_array and hasattr(ab, "decode_into"):
+                return ab.decode_into(data, out, ab_spec)
+            array = ab.decode_chunk(data, ab_spec)
         for aa, s in zip(reversed(chain.array_array), reversed(plan.aa_specs), strict=True):
             array = aa.decode_chunk(array, s)
         if array.shape != spec.shape:

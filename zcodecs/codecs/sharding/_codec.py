@@ -259,6 +259,14 @@ class ShardingCodec(ArrayBytesCodec):
         """
         return decode_whole(self.layout(chunk_spec), chunk, "shard")
 
+    def decode_into(self, chunk: Any, out: np.ndarray[Any, Any], chunk_spec: ArraySpec
+                    ) -> np.ndarray[Any, Any]:
+        """Decode a whole shard into ``out`` (shard-shaped, native dtype, any strides).
+
+        Saves the copy from a new shard array into the caller's destination.
+        """
+        return decode_whole(self.layout(chunk_spec), chunk, "shard", out=out)
+
     def encode_chunk(self, chunk: Any, chunk_spec: ArraySpec) -> np.ndarray[Any, Any] | None:
         """Encode a whole shard; returns a ``uint8`` array, or None if every chunk is empty.
 
@@ -358,8 +366,13 @@ def _as_shard_array(layout: ShardLayout, chunk: Any, spec: ArraySpec) -> np.ndar
     return array
 
 
-def decode_whole(layout: ShardLayout, chunk: Any, where: str) -> np.ndarray[Any, Any]:
-    """Decode a complete shard's bytes (see :meth:`ShardingCodec.decode_chunk`)."""
+def decode_whole(layout: ShardLayout, chunk: Any, where: str,
+                 out: np.ndarray[Any, Any] | None = None) -> np.ndarray[Any, Any]:
+    """Decode a complete shard's bytes (see :meth:`ShardingCodec.decode_chunk`).
+
+    With ``out`` (a writable array of the shard's shape, any strides) the
+    inner chunks are copied from their decode blocks straight into it.
+    """
     view = byte_view(chunk)
     n = view.size
     isz = layout.index_size
@@ -375,5 +388,8 @@ def decode_whole(layout: ShardLayout, chunk: Any, where: str) -> np.ndarray[Any,
     items = [(i, view[int(index[i, 0]): int(index[i, 0] + index[i, 1])], blocks[i])
              for i in np.flatnonzero(present).tolist()]
     decode_chunks_into(layout, items, where)
-    return layout.from_blocks(blocks.reshape(layout.chunks_per_shard + layout.chunk_shape),
-                              layout.chunks_per_shard)
+    grid = blocks.reshape(layout.chunks_per_shard + layout.chunk_shape)
+    if out is not None:
+        layout.blocks_view(out)[...] = grid
+        return out
+    return layout.from_blocks(grid, layout.chunks_per_shard)

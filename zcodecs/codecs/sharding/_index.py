@@ -125,7 +125,9 @@ class ShardLayout:
             split += [c, s]
         nd = len(self.chunk_shape)
         perm = [2 * d for d in range(nd)] + [2 * d + 1 for d in range(nd)]
-        return array.reshape(split).transpose(perm)
+        # Splitting axes never needs a copy; copy=False makes sure that writes
+        # through the view land in ``array``.
+        return np.reshape(array, split, copy=False).transpose(perm)
 
     def from_blocks(self, blocks: np.ndarray[Any, Any], counts: tuple[int, ...]
                     ) -> np.ndarray[Any, Any]:
