@@ -26,3 +26,6 @@ def chain_decode_into(plan: ChainPlan, sources: Sequence[Buffer],
 
 def chain_encode(plan: ChainPlan, sources: Sequence[Buffer]) -> list[bytes]:
     """Encode a batch of chunks; one bytes object per chunk."""
+
+def _scratch_capacity() -> tuple[int, int]:
+    """Bytes held by this thread's two scratch buffers (between calls)."""

@@ -710,3 +710,15 @@ def chain_encode(ChainPlan plan not None, sources):
             for i in range(n):
                 release(&views[i])
         free(views)
+
+
+# ---------------------------------------------------------------------------
+# Private hook for tests.
+
+def _scratch_capacity():
+    """Bytes held by this thread's two scratch buffers (between calls)."""
+    cap = getattr(_local, "scratch", None)
+    if cap is None:
+        return (0, 0)
+    cdef ChainScratch* s = <ChainScratch*>PyCapsule_GetPointer(cap, b"zcodecs.chain.scratch")
+    return (s.buf[0].cap, s.buf[1].cap)

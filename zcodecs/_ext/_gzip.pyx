@@ -148,7 +148,9 @@ cdef int gzip_deflate_init(z_stream* strm, int level, zc_error* err) noexcept no
 
 cdef size_t gzip_bound(z_stream* strm, size_t nin) noexcept nogil:
     # deflateBound is per-call in uLong; add slack per piece for huge inputs.
-    cdef size_t bound = <size_t>deflateBound(strm, nin if nin < PIECE else PIECE)
+    # Once a stream has finished a member, zlib no longer counts the 18-byte
+    # gzip wrapper in deflateBound (until the next deflateReset): add it.
+    cdef size_t bound = <size_t>deflateBound(strm, nin if nin < PIECE else PIECE) + 18
     if nin >= PIECE:
         bound = nin + (nin // PIECE + 1) * (bound - PIECE) + 64
     return bound
