@@ -499,3 +499,42 @@ def test_chain_releases_gil(op: str) -> None:
         def call() -> object:
             return L.chain_encode(_GIL_PLAN, _GIL_DATA)
     assert _main_thread_progress(call) > 10_000
+
+
+# ----------------------------------------------------------------- hostile input
+
+
+@pytest.mark.parametrize("chain", ["blosc+zstd", "zstd+gzip+crc32c", "gzip+crc32c+zstd",
+                                   "blosc-zstd-bitshuffle", "blosc-lz4-shuffle",
+                                   "crc32c+blosc+crc32c"])
+def test_mutated_chunks_fail_cleanly(chain: str) -> None:
+    stages, swap = CHAINS[chain]
+    plan = L.ChainPlan(stages, swap_size=swap)
+    payload = smooth_float32(20_000, seed=7)
+    [enc] = L.chain_encode(plan, [payload])
+    rng = np.random.default_rng(len(chain))
+    failures = 0
+    for _ in range(150):
+        bad = bytearray(enc)
+        kind = rng.integers(3)
+        if kind == 0:
+            for pos in rng.integers(0, len(bad), rng.integers(1, 4)):
+                bad[pos] = int(rng.integers(256))
+        elif kind == 1:
+            del bad[rng.integers(0, len(bad)):]
+        else:
+            bad += rng.integers(0, 256, rng.integers(1, 64), dtype=np.uint8).tobytes()
+        outs = [np.empty(len(payload), np.uint8) for _ in range(3)]
+        try:
+            L.chain_decode_into(plan, [enc, bytes(bad), enc], outs)
+        except errors.DecodeError as exc:
+            assert str(exc).startswith("chunk 1: ")
+            failures += 1
+        else:
+            assert outs[2].tobytes() == payload
+        assert outs[0].tobytes() == payload
+        # A valid chunk right after a hostile one decodes correctly.
+        again = np.empty(len(payload), np.uint8)
+        L.chain_decode_into(plan, [enc], [again])
+        assert again.tobytes() == payload
+    assert failures > 25  # blosc ignores bytes after its frame; unchecked bytes may pass
