@@ -8,6 +8,7 @@ back.  Error cases compare with the error the sequential decoders raise.
 
 from __future__ import annotations
 
+import pickle
 import sys
 import threading
 import zlib
@@ -393,7 +394,31 @@ def test_plan_normalises_and_reprs() -> None:
     plan = L.ChainPlan([["blosc", 4, "lz4", 5, "shuffle", 0], ("crc32c",)], swap_size=1)
     assert plan.stages == (("blosc", 4, "lz4", 5, "shuffle", 0), ("crc32c",))
     assert plan.swap_size == 0
-    assert "ChainPlan(" in repr(plan)
+    assert repr(plan) == ("ChainPlan([('blosc', 4, 'lz4', 5, 'shuffle', 0), ('crc32c',)], "
+                          "swap_size=0)")
+    assert plan == L.ChainPlan([("blosc", 4, "lz4", 5, "shuffle", 0), ("crc32c",)])
+    assert plan != L.ChainPlan([("blosc", 4, "lz4", 5, "shuffle", 0), ("crc32c",)],
+                               swap_size=2)
+    assert len({plan, L.ChainPlan(list(plan.stages))}) == 1
+    with pytest.raises(TypeError, match="re-initialised"):
+        plan.__init__([])
+    assert plan.stages == (("blosc", 4, "lz4", 5, "shuffle", 0), ("crc32c",))
+
+
+def test_plan_pickles() -> None:
+    plan = L.ChainPlan([("zstd", -3, True), ("crc32c",)], swap_size=8)
+    clone = pickle.loads(pickle.dumps(plan))
+    assert clone == plan and clone is not plan
+    payload = np.arange(1000, dtype=np.float64).tobytes()
+    assert L.chain_encode(clone, [payload]) == L.chain_encode(plan, [payload])
+
+
+def test_unconstructed_plan_is_harmless() -> None:
+    plan = L.ChainPlan.__new__(L.ChainPlan, [])  # __init__ never ran: an empty chain
+    assert L.chain_encode(plan, [b"abc"]) == [b"abc"]
+    out = bytearray(3)
+    L.chain_decode_into(plan, [b"xyz"], [out])
+    assert out == b"xyz"
 
 
 # ----------------------------------------------------------------- memory

@@ -233,10 +233,15 @@ cdef class ChainPlan:
     def __cinit__(self, stages, *, swap_size=0):
         self._stages = NULL
         self._n = 0
+        self._first_comp = self._last_comp = -1
+        self._description = ()
 
     def __init__(self, stages, *, swap_size=0):
         cdef Stage* st
         cdef int i
+        if self._stages is not NULL:
+            # Plans are shared by threads running chunks: never rebuilt in place.
+            raise TypeError("chain: a ChainPlan cannot be re-initialised")
         if isinstance(stages, (str, bytes)) or not hasattr(stages, "__iter__"):
             raise ConfigurationTypeError(
                 f"chain: stages must be a sequence of tuples, got {type(stages).__name__}")
@@ -246,7 +251,6 @@ cdef class ChainPlan:
             raise ConfigurationError(f"chain: swap_size must be 0, 1, 2, 4 or 8, got {swap_size}")
         if self._swap == 1:
             self._swap = 0
-        free(self._stages)
         self._stages = <Stage*>calloc(max(len(items), 1), sizeof(Stage))
         if self._stages is NULL:
             raise MemoryError("chain: cannot allocate the plan")
@@ -341,6 +345,23 @@ cdef class ChainPlan:
     def __repr__(self):
         return f"ChainPlan({list(self._description)!r}, swap_size={self._swap})"
 
+    def __eq__(self, other):
+        if not isinstance(other, ChainPlan):
+            return NotImplemented
+        return (self._description == (<ChainPlan>other)._description
+                and self._swap == (<ChainPlan>other)._swap)
+
+    def __hash__(self):
+        return hash((self._description, self._swap))
+
+    def __reduce__(self):
+        return (_rebuild_plan, (list(self._description), self._swap))
+
+
+def _rebuild_plan(stages, swap_size):
+    """Unpickle a ChainPlan (plans travel to worker processes)."""
+    return ChainPlan(stages, swap_size=swap_size)
+
 
 # ---------------------------------------------------------------------------
 # Decode
@@ -401,9 +422,9 @@ cdef int _decode_one(ChainPlan plan, const uint8_t* src, size_t n, uint8_t* dst,
             return zc_fail(err, ZC_ERR_OUTPUT_SIZE,
                            b"chain: decoded {a} bytes but out has {b} bytes",
                            <int64_t>curlen, <int64_t>dstlen, 0)
-        if dstlen:
-            memcpy(dst, cur, dstlen)
-    if plan._swap > 1:
+        # One pass: swapped (or plainly copied) from the last buffer into dst.
+        zc_chain_bswap(cur, dst, dstlen, plan._swap)
+    elif plan._swap > 1:
         zc_chain_bswap(dst, dst, dstlen, plan._swap)
     return 0
 
