@@ -202,8 +202,12 @@ cdef int gzip_decode_into(z_stream* strm, const uint8_t* src, size_t n, uint8_t*
     cdef int rc
     cdef size_t produced = 0
     cdef bint finished = 0
+    cdef uint8_t spare
     if n == 0:
         return zc_fail(err, ZC_ERR_DECODE, b"gzip: empty input is not a gzip stream", 0, 0, 0)
+    if dst is NULL:
+        dst = &spare  # an empty exporter may hand out NULL; zlib rejects a NULL next_out
+        dstlen = 0
     rc = inflateReset(strm)
     if rc != Z_OK:
         return _inflate_fail(strm, rc, err)
