@@ -279,6 +279,10 @@ def make_extensions() -> list[Extension]:
         ext("_gzip", zlib=True),
         ext("_blosc", vendored=True, system=("blosc2", "libzstd", "liblz4"), zlib=True,
             blosclz=True),
+        # Calls the kernels above through their .pxd C-APIs; it includes their
+        # headers (zstd.h, blosc2.h, zlib.h) but links no library code itself.
+        ext("_chain", vendored=True, system=("blosc2", "libzstd", "liblz4"), zlib=True,
+            blosclz=True),
     ]
     if IS_X86:
         exts += [ext("_crc32c_sse42"), ext("_shuffle_avx2"), ext("_crc32c_avx512")]

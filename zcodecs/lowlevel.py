@@ -12,11 +12,17 @@ match ``out`` exactly; nothing is ever written past its end) and, when no
 ``out`` is given, ``max_size=`` to bound the allocation.  Errors derive from
 :mod:`zcodecs.errors`; decoding errors are :class:`ValueError` subclasses and
 carry the C library's error name.
+
+:class:`ChainPlan` with :func:`chain_decode_into` and :func:`chain_encode`
+run the bytes part of a codec chain (byte swap, blosc, zstd, gzip, crc32c)
+for a whole batch of chunks in one loop without the GIL: the codec pipeline's
+fast path.
 """
 
 from __future__ import annotations
 
 from zcodecs._ext._blosc import blosc_cbuffer_sizes, blosc_compress, blosc_decompress
+from zcodecs._ext._chain import ChainPlan, chain_decode_into, chain_encode
 from zcodecs._ext._crc32c import crc32c
 from zcodecs._ext._gzip import gzip_compress, gzip_decompress
 from zcodecs._ext._shard_index import pack_shard_index, unpack_shard_index
@@ -30,9 +36,12 @@ from zcodecs._ext._vlen import (
 from zcodecs._ext._zstd import zstd_compress, zstd_decompress
 
 __all__ = [
+    "ChainPlan",
     "blosc_cbuffer_sizes",
     "blosc_compress",
     "blosc_decompress",
+    "chain_decode_into",
+    "chain_encode",
     "crc32c",
     "gzip_compress",
     "gzip_decompress",

@@ -46,6 +46,19 @@ from zcodecs._ext._buffers cimport (
 )
 from zcodecs._ext._shuffle cimport shuffle_block, unshuffle_block
 from zcodecs._ext._pybytes cimport drop_bytes, finish_bytes, new_bytes, zc_bytes_data
+from zcodecs._ext._status cimport (
+    ZC_ERR_DECODE,
+    ZC_ERR_MEMORY,
+    ZC_ERR_OUTPUT_SIZE,
+    ZC_ERR_UNSUPPORTED,
+    ZC_ERR_VALUE,
+    zc_buf,
+    zc_buf_reserve,
+    zc_error,
+    zc_fail,
+    zc_fail_lib,
+    zc_raise,
+)
 from zcodecs._ext._zlib cimport (
     MAX_WBITS_ZLIB,
     Z_DEFAULT_STRATEGY,
@@ -113,33 +126,11 @@ _CNAMES = {"blosclz": N_BLOSCLZ, "lz4": N_LZ4, "lz4hc": N_LZ4HC, "zlib": N_ZLIB,
            "zstd": N_ZSTD}
 _SHUFFLES = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2, 0: 0, 1: 1, 2: 2}
 CNAMES = tuple(_CNAMES)
-# c-blosc2's error codes (blosc2.h) by name, for messages.
-_BLOSC2_ERRORS = {
-    -1: "BLOSC2_ERROR_FAILURE", -2: "BLOSC2_ERROR_STREAM", -3: "BLOSC2_ERROR_DATA",
-    -4: "BLOSC2_ERROR_MEMORY_ALLOC", -5: "BLOSC2_ERROR_READ_BUFFER",
-    -6: "BLOSC2_ERROR_WRITE_BUFFER", -7: "BLOSC2_ERROR_CODEC_SUPPORT",
-    -8: "BLOSC2_ERROR_CODEC_PARAM", -9: "BLOSC2_ERROR_CODEC_DICT",
-    -10: "BLOSC2_ERROR_VERSION_SUPPORT", -11: "BLOSC2_ERROR_INVALID_HEADER",
-    -12: "BLOSC2_ERROR_INVALID_PARAM", -17: "BLOSC2_ERROR_RUN_LENGTH",
-    -18: "BLOSC2_ERROR_FILTER_PIPELINE", -22: "BLOSC2_ERROR_2GB_LIMIT",
-    -32: "BLOSC2_ERROR_NULL_POINTER", -35: "BLOSC2_ERROR_MAX_BUFSIZE_EXCEEDED",
-}
 SHUFFLES = ("noshuffle", "shuffle", "bitshuffle")
 
 blosc2_init()
 
 _local = threading.local()
-
-
-cdef struct Scratch:
-    # Per-thread state reused across calls: allocating these per stream cost
-    # more than compressing a 4 KiB chunk (deflate and LZ4HC states are ~256
-    # KiB each, past malloc's mmap threshold).
-    z_stream deflater
-    bint deflater_ready
-    void* lz4hc_state
-    uint8_t* block
-    size_t block_size
 
 
 cdef enum:
@@ -167,26 +158,31 @@ cdef Scratch* _thread_scratch() except NULL:
     return s
 
 
-cdef uint8_t* _block_buffer(Scratch* s, size_t n, uint8_t** owned) except NULL:
-    """A buffer of n bytes: the thread's cached one, or a fresh one put in *owned."""
+cdef Scratch* blosc_thread_scratch() except NULL:
+    return _thread_scratch()
+
+
+cdef uint8_t* _block_buffer(Scratch* s, size_t n, uint8_t** owned) noexcept nogil:
+    """A buffer of n bytes: the thread's cached one, or a fresh one put in *owned.
+
+    NULL when out of memory.
+    """
     cdef uint8_t* p
     n = n if n else 1
     if n > MAX_CACHED_BLOCK:
         owned[0] = <uint8_t*>malloc(n)
-        if owned[0] is NULL:
-            raise MemoryError(f"blosc: cannot allocate a {n}-byte block buffer")
         return owned[0]
     if s.block_size < n:
         p = <uint8_t*>malloc(n)
         if p is NULL:
-            raise MemoryError(f"blosc: cannot allocate a {n}-byte block buffer")
+            return NULL
         free(s.block)
         s.block = p
         s.block_size = n
     return s.block
 
 
-cdef int _prepare_codec(Scratch* s, int cname, int clevel) except -1:
+cdef int blosc_prepare_encoder(Scratch* s, int cname, int clevel) except -1:
     """Create the thread's deflate stream or LZ4HC state on first use."""
     cdef int rc
     if cname == N_ZLIB and not s.deflater_ready:
@@ -388,7 +384,7 @@ cdef void _memcpyed_frame(const uint8_t* src, int32_t nbytes, uint8_t* dst, int 
         memcpy(dst + HEADER, src, nbytes)
 
 
-cdef int _parse_shuffle(object shuffle, int32_t typesize) except -2:
+cdef int blosc_shuffle_code(object shuffle, int32_t typesize) except -2:
     if isinstance(shuffle, str):
         key = shuffle.lower()
         if key in ("auto", "-1"):
@@ -431,77 +427,115 @@ def blosc_compress(data, *, int typesize, cname="zstd", int clevel=5, shuffle="s
     -------
     bytes
     """
-    if not isinstance(cname, str):
-        raise TypeError(f"blosc cname must be a str, got {type(cname).__name__}")
-    if cname == "snappy":
-        raise UnsupportedError("blosc: the snappy compressor is not supported by zcodecs")
-    if cname not in _CNAMES:
-        raise ValueError(f"blosc cname must be one of {CNAMES}, got {cname!r}")
+    cdef int cn = blosc_cname_code(cname)
     if clevel < 0 or clevel > 9:
         raise ValueError(f"blosc clevel must be in 0..9, got {clevel}")
     if typesize < 1 or typesize > 255:
         raise ValueError(f"blosc typesize must be in 1..255, got {typesize}")
     if blocksize < 0 or blocksize > INT_MAX:
         raise ValueError(f"blosc blocksize must be >= 0 and < 2**31, got {blocksize}")
-    cdef int cn = _CNAMES[cname]
-    cdef int shuf = _parse_shuffle(shuffle, typesize)
+    cdef int shuf = blosc_shuffle_code(shuffle, typesize)
     cdef Py_buffer src
     init_view(&src)
     cdef PyObject* raw = NULL
-    cdef uint8_t* tmp = NULL
-    cdef uint8_t* owned = NULL
-    cdef uint8_t* op
-    cdef int64_t cbytes = -1
-    cdef int32_t nbytes, bsize
+    cdef size_t cbytes = 0
+    cdef int rc
+    cdef zc_error err
     cdef ZSTD_CCtx* cctx = thread_cctx() if cn == N_ZSTD else NULL
     cdef Scratch* scratch = _thread_scratch()
-    _prepare_codec(scratch, cn, clevel)
+    blosc_prepare_encoder(scratch, cn, clevel)
     acquire_read(data, &src, "blosc_compress")
     try:
         if src.len > INT_MAX - 2 * HEADER:
             raise ValueError(f"blosc: input of {src.len} bytes exceeds the Blosc1 limit "
                              f"of {INT_MAX - 2 * HEADER} bytes")
-        nbytes = <int32_t>src.len
-        bsize = _compute_blocksize(cn, clevel, typesize, nbytes, <int32_t>blocksize)
-        if shuf == 2 and nbytes % typesize != 0:
-            # Avoid the case c-blosc2 decodes wrongly (item count of a block a
-            # multiple of 8 with trailing bytes): fall back to byte shuffle.
-            shuf = 1
-        raw = new_bytes(nbytes + HEADER)
-        op = <uint8_t*>zc_bytes_data(raw)
-        if clevel > 0 and nbytes >= MIN_BUFFERSIZE:
-            tmp = _block_buffer(scratch, <size_t>bsize, &owned)
-            with nogil:
-                cbytes = _encode_frame(<const uint8_t*>src.buf, nbytes, op, cn, clevel,
-                                       typesize, shuf, bsize, tmp, cctx, scratch)
-        if cbytes < 0:
-            with nogil:
-                _memcpyed_frame(<const uint8_t*>src.buf, nbytes, op, cn, typesize, shuf, bsize)
-            cbytes = nbytes + HEADER
+        raw = new_bytes(src.len + HEADER)
+        with nogil:
+            rc = blosc_encode(<const uint8_t*>src.buf, <size_t>src.len,
+                              <uint8_t*>zc_bytes_data(raw), cn, clevel, typesize, shuf,
+                              <int32_t>blocksize, cctx, scratch, &cbytes, &err)
+        if rc != 0:
+            zc_raise(&err, "")
         return finish_bytes(&raw, <Py_ssize_t>cbytes)
     finally:
-        free(owned)
         drop_bytes(&raw)
         release(&src)
 
 
-cdef int _read_header(const uint8_t* p, Py_ssize_t n, int32_t* nbytes, int32_t* blocksize,
-                      int32_t* cbytes) except -1:
+cdef int blosc_cname_code(object cname) except -1:
+    if not isinstance(cname, str):
+        raise TypeError(f"blosc cname must be a str, got {type(cname).__name__}")
+    if cname == "snappy":
+        raise UnsupportedError("blosc: the snappy compressor is not supported by zcodecs")
+    if cname not in _CNAMES:
+        raise ValueError(f"blosc cname must be one of {CNAMES}, got {cname!r}")
+    return _CNAMES[cname]
+
+
+cdef size_t blosc_bound(size_t n) noexcept nogil:
+    return n + HEADER
+
+
+cdef int blosc_encode(const uint8_t* src, size_t n, uint8_t* dst, int cname, int clevel,
+                      int32_t typesize, int shuffle, int32_t blocksize, ZSTD_CCtx* cctx,
+                      Scratch* s, size_t* outlen, zc_error* err) noexcept nogil:
+    cdef uint8_t* tmp
+    cdef uint8_t* owned = NULL
+    cdef int64_t cbytes = -1
+    cdef int32_t nbytes, bsize
+    if n > <size_t>(INT_MAX - 2 * HEADER):
+        return zc_fail(err, ZC_ERR_VALUE,
+                       b"blosc: input of {a} bytes exceeds the Blosc1 limit of {b} bytes",
+                       <int64_t>n, INT_MAX - 2 * HEADER, 0)
+    nbytes = <int32_t>n
+    bsize = _compute_blocksize(cname, clevel, typesize, nbytes, blocksize)
+    if shuffle == 2 and nbytes % typesize != 0:
+        # Avoid the case c-blosc2 decodes wrongly (item count of a block a
+        # multiple of 8 with trailing bytes): fall back to byte shuffle.
+        shuffle = 1
+    if clevel > 0 and nbytes >= MIN_BUFFERSIZE:
+        tmp = _block_buffer(s, <size_t>bsize, &owned)
+        if tmp is NULL:
+            return zc_fail(err, ZC_ERR_MEMORY, b"blosc: cannot allocate a {a}-byte block buffer",
+                           bsize, 0, 0)
+        cbytes = _encode_frame(src, nbytes, dst, cname, clevel, typesize, shuffle, bsize, tmp,
+                               cctx, s)
+        free(owned)
+    if cbytes < 0:
+        _memcpyed_frame(src, nbytes, dst, cname, typesize, shuffle, bsize)
+        cbytes = nbytes + HEADER
+    outlen[0] = <size_t>cbytes
+    return 0
+
+
+cdef int blosc_read_header(const uint8_t* p, size_t n, int32_t* nbytes, int32_t* blocksize,
+                           int32_t* cbytes, zc_error* err) noexcept nogil:
     if n < HEADER:
-        raise DecodeError(f"blosc: {n} bytes is shorter than the 16-byte Blosc header")
+        return zc_fail(err, ZC_ERR_DECODE,
+                       b"blosc: {a} bytes is shorter than the 16-byte Blosc header",
+                       <int64_t>n, 0, 0)
     if p[0] == 0 or p[0] > 5:
-        raise DecodeError(f"blosc: unknown format version {p[0]} in byte 0 of the header")
+        return zc_fail(err, ZC_ERR_DECODE,
+                       b"blosc: unknown format version {a} in byte 0 of the header", p[0], 0, 0)
     nbytes[0] = _load_le32(p + 4)
     blocksize[0] = _load_le32(p + 8)
     cbytes[0] = _load_le32(p + 12)
     if nbytes[0] < 0 or cbytes[0] < HEADER or blocksize[0] < 0:
-        raise DecodeError(
-            f"blosc: invalid header (nbytes={nbytes[0]}, blocksize={blocksize[0]}, "
-            f"cbytes={cbytes[0]})")
-    if cbytes[0] > n:
-        raise DecodeError(
-            f"blosc: header says the frame has {cbytes[0]} bytes but only {n} were given "
-            f"(truncated)")
+        return zc_fail(err, ZC_ERR_DECODE,
+                       b"blosc: invalid header (nbytes={a}, blocksize={b}, cbytes={c})",
+                       nbytes[0], blocksize[0], cbytes[0])
+    if <size_t>cbytes[0] > n:
+        return zc_fail(err, ZC_ERR_DECODE,
+                       b"blosc: header says the frame has {a} bytes but only {b} were given "
+                       b"(truncated)", cbytes[0], <int64_t>n, 0)
+    return 0
+
+
+cdef int _read_header(const uint8_t* p, Py_ssize_t n, int32_t* nbytes, int32_t* blocksize,
+                      int32_t* cbytes) except -1:
+    cdef zc_error err
+    if blosc_read_header(p, <size_t>n, nbytes, blocksize, cbytes, &err) != 0:
+        zc_raise(&err, "")
     return 0
 
 
@@ -620,13 +654,11 @@ def blosc_decompress(data, out=None, *, max_size=None):
     cdef PyObject* raw = NULL
     cdef int32_t nbytes, blocksize, cbytes
     cdef uint8_t* op
-    cdef uint8_t* tmp = NULL
-    cdef uint8_t* owned = NULL
     cdef const uint8_t* ip
     cdef int rc = 0
-    cdef blosc2_context* dctx = NULL
-    cdef blosc2_dparams dparams
+    cdef Scratch* scratch = NULL
     cdef ZSTD_DCtx* zdctx = NULL
+    cdef zc_error err
     acquire_read(data, &src, "blosc_decompress")
     try:
         ip = <const uint8_t*>src.buf
@@ -649,51 +681,140 @@ def blosc_decompress(data, out=None, *, max_size=None):
                     f"compressed bytes (pass max_size= to override)")
             raw = new_bytes(nbytes)
             op = <uint8_t*>zc_bytes_data(raw)
-        if nbytes == 0:
-            rc = 0
-        elif ip[0] <= 2 and ip[2] & F_MEMCPYED:
-            if cbytes != nbytes + HEADER:
-                raise DecodeError(f"blosc: stored frame has cbytes={cbytes}, expected "
-                                  f"nbytes + 16 = {nbytes + HEADER}")
-            with nogil:
-                memcpy(op, ip + HEADER, nbytes)
-        elif _needs_own_decoder(ip, nbytes):
-            tmp = _block_buffer(_thread_scratch(), <size_t>blocksize
-                                if 0 < blocksize <= nbytes else 1, &owned)
+        if nbytes and _needs_own_decoder(ip, nbytes):
+            scratch = _thread_scratch()
             zdctx = thread_dctx()
-            with nogil:
-                rc = _decode_blosc1(ip, cbytes, op, nbytes, tmp, zdctx)
-            if rc == -2:
-                raise UnsupportedError("blosc: frame uses the snappy compressor, "
-                                       "which zcodecs does not support")
-            if rc != 0:
-                raise DecodeError("blosc: corrupt Blosc1 frame (bad block table or stream)")
-        else:
-            # A fresh context per call: after a failed decode a reused c-blosc2
-            # context can decode later valid frames wrongly.
-            memset(&dparams, 0, sizeof(dparams))
-            dparams.nthreads = 1
-            dparams.typesize = 8
-            dctx = blosc2_create_dctx(dparams)
-            if dctx is NULL:
-                raise MemoryError("blosc: cannot create a c-blosc2 decompression context")
-            with nogil:
-                rc = blosc2_decompress_ctx(dctx, ip, cbytes, op, nbytes)
-            if rc != nbytes:
-                if rc < 0:
-                    raise DecodeError(f"blosc: corrupt frame (c-blosc2 error {rc}: "
-                                      f"{_BLOSC2_ERRORS.get(rc, 'unknown error')})")
-                raise DecodeError(f"blosc: frame decoded to {rc} bytes, header says {nbytes}")
+        with nogil:
+            rc = blosc_decode_frame(ip, nbytes, blocksize, cbytes, op, scratch, zdctx, &err)
+        if rc != 0:
+            zc_raise(&err, "")
         if out is not None:
             return out
         return finish_bytes(&raw, nbytes)
     finally:
-        if dctx is not NULL:
-            blosc2_free_ctx(dctx)
-        free(owned)
         drop_bytes(&raw)
         release(&dst)
         release(&src)
+
+
+cdef const char* _blosc2_error_name(int rc) noexcept nogil:
+    if rc == -1:
+        return "BLOSC2_ERROR_FAILURE"
+    if rc == -2:
+        return "BLOSC2_ERROR_STREAM"
+    if rc == -3:
+        return "BLOSC2_ERROR_DATA"
+    if rc == -4:
+        return "BLOSC2_ERROR_MEMORY_ALLOC"
+    if rc == -5:
+        return "BLOSC2_ERROR_READ_BUFFER"
+    if rc == -6:
+        return "BLOSC2_ERROR_WRITE_BUFFER"
+    if rc == -7:
+        return "BLOSC2_ERROR_CODEC_SUPPORT"
+    if rc == -8:
+        return "BLOSC2_ERROR_CODEC_PARAM"
+    if rc == -9:
+        return "BLOSC2_ERROR_CODEC_DICT"
+    if rc == -10:
+        return "BLOSC2_ERROR_VERSION_SUPPORT"
+    if rc == -11:
+        return "BLOSC2_ERROR_INVALID_HEADER"
+    if rc == -12:
+        return "BLOSC2_ERROR_INVALID_PARAM"
+    if rc == -17:
+        return "BLOSC2_ERROR_RUN_LENGTH"
+    if rc == -18:
+        return "BLOSC2_ERROR_FILTER_PIPELINE"
+    if rc == -22:
+        return "BLOSC2_ERROR_2GB_LIMIT"
+    if rc == -32:
+        return "BLOSC2_ERROR_NULL_POINTER"
+    if rc == -35:
+        return "BLOSC2_ERROR_MAX_BUFSIZE_EXCEEDED"
+    return "unknown error"
+
+
+cdef int blosc_decode_frame(const uint8_t* ip, int32_t nbytes, int32_t blocksize,
+                            int32_t cbytes, uint8_t* op, Scratch* s, ZSTD_DCtx* zdctx,
+                            zc_error* err) noexcept nogil:
+    cdef int rc
+    cdef uint8_t* tmp
+    cdef uint8_t* owned = NULL
+    cdef blosc2_context* dctx
+    cdef blosc2_dparams dparams
+    cdef size_t tmp_size
+    if nbytes == 0:
+        return 0
+    if ip[0] <= 2 and ip[2] & F_MEMCPYED:
+        if cbytes != nbytes + HEADER:
+            return zc_fail(err, ZC_ERR_DECODE,
+                           b"blosc: stored frame has cbytes={a}, expected nbytes + 16 = {b}",
+                           cbytes, <int64_t>nbytes + HEADER, 0)
+        memcpy(op, ip + HEADER, nbytes)
+        return 0
+    if _needs_own_decoder(ip, nbytes):
+        tmp_size = <size_t>blocksize if 0 < blocksize <= nbytes else 1
+        tmp = _block_buffer(s, tmp_size, &owned)
+        if tmp is NULL:
+            return zc_fail(err, ZC_ERR_MEMORY, b"blosc: cannot allocate a {a}-byte block buffer",
+                           <int64_t>tmp_size, 0, 0)
+        rc = _decode_blosc1(ip, cbytes, op, nbytes, tmp, zdctx)
+        free(owned)
+        if rc == -2:
+            return zc_fail(err, ZC_ERR_UNSUPPORTED, b"blosc: frame uses the snappy compressor, "
+                           b"which zcodecs does not support", 0, 0, 0)
+        if rc != 0:
+            return zc_fail(err, ZC_ERR_DECODE,
+                           b"blosc: corrupt Blosc1 frame (bad block table or stream)", 0, 0, 0)
+        return 0
+    # A fresh context per call: after a failed decode a reused c-blosc2
+    # context can decode later valid frames wrongly.
+    memset(&dparams, 0, sizeof(dparams))
+    dparams.nthreads = 1
+    dparams.typesize = 8
+    dctx = blosc2_create_dctx(dparams)
+    if dctx is NULL:
+        return zc_fail(err, ZC_ERR_MEMORY,
+                       b"blosc: cannot create a c-blosc2 decompression context", 0, 0, 0)
+    rc = blosc2_decompress_ctx(dctx, ip, cbytes, op, nbytes)
+    blosc2_free_ctx(dctx)
+    if rc != nbytes:
+        if rc < 0:
+            return zc_fail_lib(err, ZC_ERR_DECODE, b"blosc: corrupt frame (c-blosc2 error {a}: "
+                               b"{lib})", _blosc2_error_name(rc), NULL, rc, 0)
+        return zc_fail(err, ZC_ERR_DECODE, b"blosc: frame decoded to {a} bytes, header says {b}",
+                       rc, nbytes, 0)
+    return 0
+
+
+cdef int blosc_decode_into(const uint8_t* src, size_t n, uint8_t* dst, size_t dstlen,
+                           Scratch* s, ZSTD_DCtx* zdctx, zc_error* err) noexcept nogil:
+    cdef int32_t nbytes, blocksize, cbytes
+    if blosc_read_header(src, n, &nbytes, &blocksize, &cbytes, err) != 0:
+        return -1
+    if <size_t>nbytes != dstlen:
+        return zc_fail(err, ZC_ERR_OUTPUT_SIZE,
+                       b"blosc: frame decodes to {a} bytes but out has {b} bytes",
+                       nbytes, <int64_t>dstlen, 0)
+    return blosc_decode_frame(src, nbytes, blocksize, cbytes, dst, s, zdctx, err)
+
+
+cdef int blosc_decode_alloc(const uint8_t* src, size_t n, zc_buf* out, size_t* outlen,
+                            Scratch* s, ZSTD_DCtx* zdctx, zc_error* err) noexcept nogil:
+    cdef int32_t nbytes, blocksize, cbytes
+    if blosc_read_header(src, n, &nbytes, &blocksize, &cbytes, err) != 0:
+        return -1
+    if nbytes > <int64_t>cbytes * MAX_DECODE_RATIO:
+        return zc_fail(err, ZC_ERR_DECODE,
+                       b"blosc: frame claims {a} decoded bytes, impossible for {b} compressed "
+                       b"bytes", nbytes, cbytes, 0)
+    if zc_buf_reserve(out, <size_t>nbytes, False) != 0:
+        return zc_fail(err, ZC_ERR_MEMORY, b"blosc: cannot allocate {a} bytes", nbytes, 0, 0)
+    if blosc_decode_frame(src, nbytes, blocksize, cbytes, out.data, s, zdctx, err) != 0:
+        return -1
+    outlen[0] = <size_t>nbytes
+    return 0
 
 
 def blosc_cbuffer_sizes(data):

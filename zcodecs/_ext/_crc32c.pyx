@@ -6,10 +6,12 @@
 # C function pointer from its capsule so each call costs one indirect call.
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_CheckExact
 from cpython.pycapsule cimport PyCapsule_GetPointer
-from libc.stdint cimport uint32_t
+from libc.stdint cimport int64_t, uint32_t
+from libc.string cimport memcpy
 
 from zcodecs._ext._buffers cimport acquire_read, init_view, release
 from zcodecs._ext._crc32c_common cimport CRC32C_POLY, ZCODECS_CRC32C_CAPSULE, crc32c_fn
+from zcodecs._ext._status cimport ZC_ERR_CHECKSUM, ZC_ERR_DECODE, ZC_ERR_OUTPUT_SIZE, zc_fail
 
 import importlib
 import operator
@@ -247,6 +249,47 @@ def crc32c(data, value=0):
     hashed.  ``value`` is a previous result (0 starts a new checksum).
     """
     return _run(_active, data, value)
+
+
+# ---------------------------------------------------------------------------
+# C-level entry points (declared in _crc32c.pxd).
+
+cdef uint32_t crc32c_of(const unsigned char* p, size_t n) noexcept nogil:
+    return ~_active(<uint32_t>0xFFFFFFFF, p, n)
+
+
+cdef int crc32c_verify(const unsigned char* p, size_t n, zc_error* err) noexcept nogil:
+    cdef uint32_t stored, actual
+    if n < 4:
+        return zc_fail(err, ZC_ERR_DECODE, b"crc32c: {a} bytes cannot hold the 4-byte checksum",
+                       <int64_t>n, 0, 0)
+    stored = _load_le32(p + n - 4)
+    actual = crc32c_of(p, n - 4)
+    if stored != actual:
+        return zc_fail(err, ZC_ERR_CHECKSUM,
+                       b"crc32c: checksum mismatch (stored {a:#010x}, computed {b:#010x})",
+                       stored, actual, 0)
+    return 0
+
+
+cdef int crc32c_decode_into(const unsigned char* src, size_t n, unsigned char* dst,
+                            size_t dstlen, zc_error* err) noexcept nogil:
+    if crc32c_verify(src, n, err) != 0:
+        return -1
+    if n - 4 != dstlen:
+        return zc_fail(err, ZC_ERR_OUTPUT_SIZE, b"crc32c: payload is {a} bytes, expected {b}",
+                       <int64_t>(n - 4), <int64_t>dstlen, 0)
+    if dstlen:
+        memcpy(dst, src, dstlen)
+    return 0
+
+
+cdef void crc32c_append(unsigned char* p, size_t n) noexcept nogil:
+    cdef uint32_t c = crc32c_of(p, n)
+    p[n] = c & 0xFF
+    p[n + 1] = (c >> 8) & 0xFF
+    p[n + 2] = (c >> 16) & 0xFF
+    p[n + 3] = c >> 24
 
 
 # ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.object cimport PyObject
-from libc.stdint cimport uint8_t, uint32_t
+from libc.stdint cimport int64_t, uint8_t, uint32_t
 from libc.string cimport memset
 
 from zcodecs._ext._buffers cimport (
@@ -16,6 +16,17 @@ from zcodecs._ext._buffers cimport (
 )
 
 from zcodecs._ext._pybytes cimport drop_bytes, finish_bytes, new_bytes, zc_bytes_data
+from zcodecs._ext._status cimport (
+    ZC_ERR_DECODE,
+    ZC_ERR_ENCODE,
+    ZC_ERR_MEMORY,
+    ZC_ERR_OUTPUT_SIZE,
+    zc_buf,
+    zc_buf_reserve,
+    zc_error,
+    zc_fail,
+    zc_raise,
+)
 from zcodecs._ext._zlib cimport (
     Z_BUF_ERROR,
     Z_DATA_ERROR,
@@ -31,6 +42,7 @@ from zcodecs._ext._zlib cimport (
     deflate,
     deflateBound,
     deflateEnd,
+    deflateReset,
     deflateInit2,
     inflate,
     inflateEnd,
@@ -40,7 +52,7 @@ from zcodecs._ext._zlib cimport (
     zlibVersion,
 )
 
-from zcodecs.errors import DecodeError, EncodeError, OutputSizeError, SizeLimitError
+from zcodecs.errors import DecodeError, SizeLimitError
 
 cdef enum:
     # windowBits 15 + 16 selects the gzip container (header + CRC32 + ISIZE trailer).
@@ -52,26 +64,6 @@ cdef enum:
     MAX_DEFLATE_RATIO = 1032
 
 ZLIB_VERSION = zlibVersion().decode()
-
-
-cdef str _zlib_error_name(int code):
-    if code == Z_STREAM_ERROR:
-        return "Z_STREAM_ERROR"
-    if code == Z_DATA_ERROR:
-        return "Z_DATA_ERROR"
-    if code == Z_MEM_ERROR:
-        return "Z_MEM_ERROR"
-    if code == Z_BUF_ERROR:
-        return "Z_BUF_ERROR"
-    if code == Z_NEED_DICT:
-        return "Z_NEED_DICT"
-    return f"zlib error {code}"
-
-
-cdef str _zlib_message(z_stream* strm, int code):
-    msg = strm.msg.decode("utf-8", "replace") if strm.msg is not NULL else ""
-    name = _zlib_error_name(code)
-    return f"{name}: {msg}" if msg else name
 
 
 def gzip_compress(data, *, int level=5):
@@ -93,49 +85,186 @@ def gzip_compress(data, *, int level=5):
     cdef Py_buffer src
     init_view(&src)
     cdef z_stream strm
-    cdef int rc = Z_OK
-    cdef size_t bound, nin, nout, done_out = 0
-    cdef const uint8_t* ip
-    cdef uint8_t* op
+    cdef int rc
+    cdef size_t bound, n = 0
     cdef PyObject* raw = NULL
+    cdef zc_error err
     memset(&strm, 0, sizeof(z_stream))
     acquire_read(data, &src, "gzip_compress")
     try:
-        rc = deflateInit2(&strm, level, Z_DEFLATED, GZIP_WBITS, 8, Z_DEFAULT_STRATEGY)
-        if rc != Z_OK:
-            raise EncodeError(f"gzip: deflateInit2 failed ({_zlib_message(&strm, rc)})")
+        with nogil:
+            rc = gzip_deflate_init(&strm, level, &err)
+        if rc != 0:
+            zc_raise(&err, "")
         try:
-            nin = <size_t>src.len
-            # deflateBound is per-call in uLong; add slack per piece for huge inputs.
-            bound = <size_t>deflateBound(&strm, nin if nin < PIECE else PIECE)
-            if nin >= PIECE:
-                bound = nin + (nin // PIECE + 1) * (bound - PIECE) + 64
+            bound = gzip_bound(&strm, <size_t>src.len)
             raw = new_bytes(<Py_ssize_t>bound)
-            ip = <const uint8_t*>src.buf
-            op = <uint8_t*>zc_bytes_data(raw)
             with nogil:
-                rc = Z_OK
-                while rc == Z_OK:
-                    nin = min(<size_t>src.len - (ip - <const uint8_t*>src.buf), <size_t>PIECE)
-                    nout = min(bound - done_out, <size_t>PIECE)
-                    strm.next_in = ip
-                    strm.avail_in = <unsigned int>nin
-                    strm.next_out = op + done_out
-                    strm.avail_out = <unsigned int>nout
-                    rc = deflate(&strm, Z_FINISH if ip + nin == <const uint8_t*>src.buf + src.len
-                                 else Z_NO_FLUSH)
-                    ip += nin - strm.avail_in
-                    done_out += nout - strm.avail_out
-                    if rc == Z_BUF_ERROR and done_out < bound:
-                        rc = Z_OK
-            if rc != Z_STREAM_END:
-                raise EncodeError(f"gzip: deflate failed ({_zlib_message(&strm, rc)})")
-            return finish_bytes(&raw, <Py_ssize_t>done_out)
+                rc = gzip_encode(&strm, <const uint8_t*>src.buf, <size_t>src.len,
+                                 <uint8_t*>zc_bytes_data(raw), bound, &n, &err)
+            if rc != 0:
+                zc_raise(&err, "")
+            return finish_bytes(&raw, <Py_ssize_t>n)
         finally:
             deflateEnd(&strm)
     finally:
         drop_bytes(&raw)
         release(&src)
+
+
+cdef const char* _zlib_cname(int code) noexcept nogil:
+    if code == Z_STREAM_ERROR:
+        return "Z_STREAM_ERROR"
+    if code == Z_DATA_ERROR:
+        return "Z_DATA_ERROR"
+    if code == Z_MEM_ERROR:
+        return "Z_MEM_ERROR"
+    if code == Z_BUF_ERROR:
+        return "Z_BUF_ERROR"
+    if code == Z_NEED_DICT:
+        return "Z_NEED_DICT"
+    return NULL
+
+
+cdef int _zlib_fail(zc_error* err, int kind, const char* fmt, z_stream* strm,
+                    int code) noexcept nogil:
+    """Record a zlib failure: {lib} reads "NAME: zlib's message"."""
+    zc_fail(err, kind, fmt, 0, 0, 0)
+    err.lib = _zlib_cname(code)
+    err.family = "zlib"
+    err.code = code
+    err.detail = strm.msg
+    return -1
+
+
+cdef int gzip_deflate_init(z_stream* strm, int level, zc_error* err) noexcept nogil:
+    cdef int rc
+    memset(strm, 0, sizeof(z_stream))
+    rc = deflateInit2(strm, level, Z_DEFLATED, GZIP_WBITS, 8, Z_DEFAULT_STRATEGY)
+    if rc != Z_OK:
+        return _zlib_fail(err, ZC_ERR_ENCODE, b"gzip: deflateInit2 failed ({lib})", strm, rc)
+    return 0
+
+
+cdef size_t gzip_bound(z_stream* strm, size_t nin) noexcept nogil:
+    # deflateBound is per-call in uLong; add slack per piece for huge inputs.
+    # Once a stream has finished a member, zlib no longer counts the 18-byte
+    # gzip wrapper in deflateBound (until the next deflateReset): add it.
+    cdef size_t bound = <size_t>deflateBound(strm, nin if nin < PIECE else PIECE) + 18
+    if nin >= PIECE:
+        bound = nin + (nin // PIECE + 1) * (bound - PIECE) + 64
+    return bound
+
+
+cdef int gzip_encode(z_stream* strm, const uint8_t* src, size_t n, uint8_t* dst, size_t cap,
+                     size_t* outlen, zc_error* err) noexcept nogil:
+    cdef int rc = deflateReset(strm)
+    cdef size_t nin, nout, done_out = 0
+    cdef const uint8_t* ip = src
+    while rc == Z_OK:
+        nin = min(n - <size_t>(ip - src), <size_t>PIECE)
+        nout = min(cap - done_out, <size_t>PIECE)
+        strm.next_in = ip
+        strm.avail_in = <unsigned int>nin
+        strm.next_out = dst + done_out
+        strm.avail_out = <unsigned int>nout
+        rc = deflate(strm, Z_FINISH if ip + nin == src + n else Z_NO_FLUSH)
+        ip += nin - strm.avail_in
+        done_out += nout - strm.avail_out
+        if rc == Z_BUF_ERROR and done_out < cap:
+            rc = Z_OK
+    if rc != Z_STREAM_END:
+        return _zlib_fail(err, ZC_ERR_ENCODE, b"gzip: deflate failed ({lib})", strm, rc)
+    outlen[0] = done_out
+    return 0
+
+
+cdef int gzip_inflate_init(z_stream* strm, zc_error* err) noexcept nogil:
+    cdef int rc
+    memset(strm, 0, sizeof(z_stream))
+    rc = inflateInit2(strm, GZIP_WBITS)
+    if rc != Z_OK:
+        return _zlib_fail(err, ZC_ERR_DECODE, b"gzip: inflateInit2 failed ({lib})", strm, rc)
+    return 0
+
+
+cdef int _inflate_fail(z_stream* strm, int rc, zc_error* err) noexcept nogil:
+    """What _check_inflate raises, recorded."""
+    if rc == Z_BUF_ERROR:
+        return zc_fail(err, ZC_ERR_DECODE,
+                       b"gzip: truncated stream (Z_BUF_ERROR: input ended inside a member)",
+                       0, 0, 0)
+    return _zlib_fail(err, ZC_ERR_DECODE, b"gzip: corrupt stream ({lib})", strm, rc)
+
+
+cdef int gzip_decode_into(z_stream* strm, const uint8_t* src, size_t n, uint8_t* dst,
+                          size_t dstlen, zc_error* err) noexcept nogil:
+    cdef int rc
+    cdef size_t produced = 0
+    cdef bint finished = 0
+    cdef uint8_t spare
+    if n == 0:
+        return zc_fail(err, ZC_ERR_DECODE, b"gzip: empty input is not a gzip stream", 0, 0, 0)
+    if dst is NULL:
+        dst = &spare  # an empty exporter may hand out NULL; zlib rejects a NULL next_out
+        dstlen = 0
+    rc = inflateReset(strm)
+    if rc != Z_OK:
+        return _inflate_fail(strm, rc, err)
+    strm.next_in = src
+    rc = _inflate_into(strm, src + n, dst, dstlen, &produced, &finished)
+    if rc != Z_OK and rc != Z_STREAM_END:
+        return _inflate_fail(strm, rc, err)
+    if not finished:
+        return zc_fail(err, ZC_ERR_OUTPUT_SIZE,
+                       b"gzip: decoded data is larger than out ({b} bytes)", 0,
+                       <int64_t>dstlen, 0)
+    if produced != dstlen:
+        return zc_fail(err, ZC_ERR_OUTPUT_SIZE, b"gzip: decoded {a} bytes but out has {b} bytes",
+                       <int64_t>produced, <int64_t>dstlen, 0)
+    return 0
+
+
+cdef int gzip_decode_alloc(z_stream* strm, const uint8_t* src, size_t n, zc_buf* out,
+                           size_t* outlen, zc_error* err) noexcept nogil:
+    cdef int rc
+    cdef size_t produced = 0, total = 0, cap, limit
+    cdef bint finished = 0
+    cdef const uint8_t* tail
+    if n == 0:
+        return zc_fail(err, ZC_ERR_DECODE, b"gzip: empty input is not a gzip stream", 0, 0, 0)
+    rc = inflateReset(strm)
+    if rc != Z_OK:
+        return _inflate_fail(strm, rc, err)
+    strm.next_in = src
+    # Deflate cannot expand data by more than MAX_DEFLATE_RATIO, so no valid
+    # stream decodes to more: the bound only stops bombs.
+    limit = n * MAX_DEFLATE_RATIO if n < <size_t>PY_SSIZE_T_MAX // MAX_DEFLATE_RATIO \
+        else <size_t>PY_SSIZE_T_MAX
+    cap = 0
+    if n >= 4:
+        tail = src + n - 4
+        cap = (<uint32_t>tail[0] | (<uint32_t>tail[1] << 8)
+               | (<uint32_t>tail[2] << 16) | (<uint32_t>tail[3] << 24))
+    if cap > limit:
+        cap = n * 4
+    cap = max(cap, <size_t>64)
+    while True:
+        if zc_buf_reserve(out, total + cap, True) != 0:
+            return zc_fail(err, ZC_ERR_MEMORY, b"gzip: cannot allocate {a} bytes",
+                           <int64_t>(total + cap), 0, 0)
+        rc = _inflate_into(strm, src + n, out.data + total, cap, &produced, &finished)
+        if rc != Z_OK and rc != Z_STREAM_END:
+            return _inflate_fail(strm, rc, err)
+        total += produced
+        if finished:
+            break
+        if total > limit:
+            return zc_fail(err, ZC_ERR_DECODE,
+                           b"gzip: decoded data exceeds what the input can encode", 0, 0, 0)
+        cap = max(total, <size_t>65536)
+    outlen[0] = total
+    return 0
 
 
 cdef int _inflate_into(z_stream* strm, const uint8_t* src_end, uint8_t* dst, size_t cap,
@@ -208,29 +337,26 @@ def gzip_decompress(data, out=None, *, max_size=None):
     cdef const uint8_t* tail
     cdef uint8_t* op
     cdef uint32_t isize
+    cdef zc_error err
     memset(&strm, 0, sizeof(z_stream))
     acquire_read(data, &src, "gzip_decompress")
     try:
         if src.len == 0:
             raise DecodeError("gzip: empty input is not a gzip stream")
-        rc = inflateInit2(&strm, GZIP_WBITS)
-        if rc != Z_OK:
-            raise DecodeError(f"gzip: inflateInit2 failed ({_zlib_message(&strm, rc)})")
+        with nogil:
+            rc = gzip_inflate_init(&strm, &err)
+        if rc != 0:
+            zc_raise(&err, "")
         try:
             strm.next_in = <const uint8_t*>src.buf
             src_end = <const uint8_t*>src.buf + src.len
             if out is not None:
                 acquire_write(out, &dst, "gzip_decompress(out=)")
                 with nogil:
-                    rc = _inflate_into(&strm, src_end, <uint8_t*>dst.buf, <size_t>dst.len,
-                                       &produced, &finished)
-                _check_inflate(&strm, rc)
-                if not finished:
-                    raise OutputSizeError(
-                        f"gzip: decoded data is larger than out ({dst.len} bytes)")
-                if produced != <size_t>dst.len:
-                    raise OutputSizeError(
-                        f"gzip: decoded {produced} bytes but out has {dst.len} bytes")
+                    rc = gzip_decode_into(&strm, <const uint8_t*>src.buf, <size_t>src.len,
+                                          <uint8_t*>dst.buf, <size_t>dst.len, &err)
+                if rc != 0:
+                    zc_raise(&err, "")
                 return out
             check_max_size(max_size, "gzip_decompress")
             limit = <size_t>max_size if max_size is not None else <size_t>PY_SSIZE_T_MAX
@@ -269,8 +395,8 @@ def gzip_decompress(data, out=None, *, max_size=None):
 
 
 cdef int _check_inflate(z_stream* strm, int rc) except -1:
+    cdef zc_error err
     if rc == Z_OK or rc == Z_STREAM_END:
         return 0
-    if rc == Z_BUF_ERROR:
-        raise DecodeError("gzip: truncated stream (Z_BUF_ERROR: input ended inside a member)")
-    raise DecodeError(f"gzip: corrupt stream ({_zlib_message(strm, rc)})")
+    _inflate_fail(strm, rc, &err)
+    return zc_raise(&err, "")

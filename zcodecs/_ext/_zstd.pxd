@@ -1,4 +1,6 @@
-# Declarations from zstd.h (vendored zstd 1.5.7); extern only, callable without the GIL.
+# Declarations from zstd.h (vendored zstd 1.5.7), callable without the GIL, and
+# the C-level entry points of zcodecs._ext._zstd for other compiled modules.
+from zcodecs._ext._status cimport zc_buf, zc_error
 
 cdef extern from *:
     """
@@ -67,3 +69,30 @@ cdef enum:
 cdef ZSTD_CCtx* thread_cctx() except NULL
 cdef ZSTD_DCtx* thread_dctx() except NULL
 cdef str error_name(size_t code)
+
+
+# C-level kernels (no Python objects, no GIL needed).  Each returns 0 on
+# success or -1 with *err filled (see _status.pxd); contexts come from
+# thread_dctx()/thread_cctx(), obtained by the caller with the GIL.
+
+# Decode one or more frames into dst, which the data must fill exactly:
+# never writes past dst + dstlen.  OutputSizeError for more or fewer bytes.
+cdef int zstd_decode_into(ZSTD_DCtx* dctx, const void* src, size_t srclen, void* dst,
+                          size_t dstlen, zc_error* err) noexcept nogil
+
+# Decode into the growable *out (*outlen bytes), trusting a frame header only
+# up to MAX_DECODE_RATIO x srclen: what zstd_decompress(data) accepts.
+cdef int zstd_decode_alloc(ZSTD_DCtx* dctx, const void* src, size_t srclen, zc_buf* out,
+                           size_t* outlen, zc_error* err) noexcept nogil
+
+# Streaming decode (frames without a content size) into *out, at most limit
+# bytes; exceeding it is SizeLimitError if user_limit else DecodeError.
+cdef int zstd_decode_stream(ZSTD_DCtx* dctx, const void* src, size_t srclen, size_t limit,
+                            bint user_limit, zc_buf* out, size_t* outlen,
+                            zc_error* err) noexcept nogil
+
+# One frame (content size recorded) into dst[0:cap]; cap >= zstd_bound(n)
+# always suffices.  level must be in MIN_LEVEL..MAX_LEVEL.
+cdef size_t zstd_bound(size_t n) noexcept nogil
+cdef int zstd_encode(ZSTD_CCtx* cctx, int level, bint checksum, const void* src, size_t n,
+                     void* dst, size_t cap, size_t* outlen, zc_error* err) noexcept nogil

@@ -1,0 +1,31 @@
+"""A chunk's bytes chain run for a batch of chunks in one GIL-free loop."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from typing_extensions import Buffer
+
+__all__ = ["SCRATCH_KEEP", "ChainPlan", "chain_decode_into", "chain_encode"]
+
+SCRATCH_KEEP: int
+
+class ChainPlan:
+    """The bytes part of a codec chain, checked once and executed for many chunks."""
+
+    def __init__(self, stages: Sequence[tuple[Any, ...]], *, swap_size: int = 0) -> None: ...
+    @property
+    def stages(self) -> tuple[tuple[Any, ...], ...]:
+        """The stages as normalised tuples, in encode order."""
+    @property
+    def swap_size(self) -> int:
+        """Size of the byte-swapped units (0: no swap)."""
+
+def chain_decode_into(plan: ChainPlan, sources: Sequence[Buffer],
+                      outs: Sequence[Buffer]) -> None:
+    """Decode a batch of chunks into the caller's buffers (each exactly the decoded size)."""
+
+def chain_encode(plan: ChainPlan, sources: Sequence[Buffer]) -> list[bytes]:
+    """Encode a batch of chunks; one bytes object per chunk."""
+
+def _scratch_capacity() -> tuple[int, int]:
+    """Bytes held by this thread's two scratch buffers (between calls)."""
