@@ -14,6 +14,7 @@ from zcodecs import pipeline as zp
 from zcodecs.byte_source import LocalStore, MemoryStore
 from zcodecs.codecs import (
     BloscCodec,
+    BytesBytesCodec,
     BytesCodec,
     Crc32cCodec,
     GzipCodec,
@@ -453,3 +454,57 @@ def test_complete_shards_read_with_one_get_straight_into_out():
     p.read_sync(wbatch, win)
     np.testing.assert_array_equal(win, a[1:4, 1:5])
     assert "get" not in wbatch[0][0].calls
+
+
+class XorCodec(BytesBytesCodec):
+    """A plugin-style bytes->bytes codec without a compiled stage."""
+
+    codec_name = "test-xor"
+    is_fixed_size = True
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls()
+
+    def to_dict(self):
+        return {"name": "test-xor"}
+
+    def decode_chunk(self, chunk, chunk_spec):
+        return (np.frombuffer(chunk, np.uint8) ^ 0x5A).tobytes()
+
+    encode_chunk = decode_chunk
+
+    def __eq__(self, other):
+        return isinstance(other, XorCodec)
+
+    def __hash__(self):
+        return 1
+
+
+@pytest.mark.parametrize("name, compiled", [(n, not n.startswith("bytes")) for n in sorted(CHAINS)])
+def test_supported_chains_run_compiled(name, compiled):
+    p = zp.CodecPipeline.from_codecs(CHAINS[name])
+    assert (p.plan(spec()).compiled is not None) == compiled
+
+
+def test_codec_without_compiled_stage_falls_back(always_parallel):
+    p = zp.CodecPipeline.from_codecs([BytesCodec(endian="big"), XorCodec(), ZstdCodec()])
+    assert p.plan(spec()).compiled is None
+    chunks = [data(seed=i) for i in range(5)]
+    enc = p.encode_batch([(c, spec()) for c in chunks])
+    ref = ZstdCodec().encode_chunk(XorCodec().encode_chunk(
+        chunks[0].astype(">f4").tobytes(), spec()), spec())
+    assert enc[0] == ref
+    for c, d in zip(chunks, p.decode_batch([(e, spec()) for e in enc]), strict=True):
+        np.testing.assert_array_equal(c, d)
+
+
+def test_batch_errors_name_the_chunk_index(always_parallel):
+    p = zp.CodecPipeline.from_codecs(CHAINS["zstd-crc"])
+    enc = [bytearray(e) for e in p.encode_batch([(data(seed=i), spec()) for i in range(40)])]
+    enc[27][5] ^= 0x10
+    with pytest.raises(ChecksumError, match=r"^chunk 27: "):
+        p.decode_batch([(bytes(e), spec()) for e in enc])
+    with pytest.raises(ChecksumError) as single:
+        p.decode_chunk(bytes(enc[27]), spec())
+    assert not str(single.value).startswith("chunk")

@@ -1,13 +1,19 @@
 """A chunk's bytes chain run for a batch of chunks in one GIL-free loop."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
+import numpy as np
 from typing_extensions import Buffer
 
 __all__ = ["SCRATCH_KEEP", "ChainPlan", "chain_decode_into", "chain_encode"]
 
 SCRATCH_KEEP: int
+
+class _Labels(Protocol):
+    """Anything indexable by chunk position giving its error-message label."""
+
+    def __getitem__(self, i: int, /) -> str: ...
 
 class ChainPlan:
     """The bytes part of a codec chain, checked once and executed for many chunks."""
@@ -20,11 +26,13 @@ class ChainPlan:
     def swap_size(self) -> int:
         """Size of the byte-swapped units (0: no swap)."""
 
-def chain_decode_into(plan: ChainPlan, sources: Sequence[Buffer],
-                      outs: Sequence[Buffer]) -> None:
+def chain_decode_into(plan: ChainPlan, sources: Sequence[Buffer | np.ndarray[Any, Any]],
+                      outs: Sequence[Buffer | np.ndarray[Any, Any]], *,
+                      labels: _Labels | None = None) -> None:
     """Decode a batch of chunks into the caller's buffers (each exactly the decoded size)."""
 
-def chain_encode(plan: ChainPlan, sources: Sequence[Buffer]) -> list[bytes]:
+def chain_encode(plan: ChainPlan, sources: Sequence[Buffer | np.ndarray[Any, Any]], *,
+                 labels: _Labels | None = None) -> list[bytes]:
     """Encode a batch of chunks; one bytes object per chunk."""
 
 def _scratch_capacity() -> tuple[int, int]:

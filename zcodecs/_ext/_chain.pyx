@@ -455,7 +455,15 @@ cdef list _as_list(object seq, str what):
     return list(seq)
 
 
-def chain_decode_into(ChainPlan plan not None, sources, outs):
+cdef str _prefix(object labels, Py_ssize_t i):
+    """The error-message prefix of chunk ``i``: ``"chunk {i}: "`` or the caller's label."""
+    if labels is None:
+        return f"chunk {i}: "
+    label = labels[i]
+    return f"{label}: " if label else ""
+
+
+def chain_decode_into(ChainPlan plan not None, sources, outs, *, labels=None):
     """Decode a batch of chunks through ``plan`` into the caller's buffers.
 
     Per chunk, in one loop without the GIL: the stages in reverse order
@@ -471,6 +479,9 @@ def chain_decode_into(ChainPlan plan not None, sources, outs):
     outs : list of writable buffer
         As many writable contiguous buffers (e.g. numpy arrays), each exactly
         the decoded size of its chunk; they must not overlap the sources.
+    labels : sequence of str, optional
+        One name per chunk for error messages (e.g. its key or its index in a
+        larger batch); ``""`` adds no prefix.
 
     Raises
     ------
@@ -480,7 +491,8 @@ def chain_decode_into(ChainPlan plan not None, sources, outs):
         crc32c mismatch, :class:`~zcodecs.errors.OutputSizeError` when the
         data decodes to more or fewer bytes than ``outs[i]`` or ``outs[i]``
         is not a multiple of the swap size), its message prefixed with
-        ``"chunk {i}: "``.  Chunks before it are decoded; later ones may not be.
+        ``"chunk {i}: "`` (or ``labels[i] + ": "``; nothing for an empty
+        label).  Chunks before it are decoded; later ones may not be.
     zcodecs.errors.BufferTypeError
         If a source or out is not a (writable) contiguous buffer.
     ValueError
@@ -510,7 +522,7 @@ def chain_decode_into(ChainPlan plan not None, sources, outs):
                 acquire_read(srcs[i], &views[i], "chain_decode_into(sources)")
                 acquire_write(dsts[i], &views[n + i], "chain_decode_into(outs)")
             except BufferTypeError as exc:
-                raise BufferTypeError(f"chunk {i}: {exc}") from None
+                raise BufferTypeError(f"{_prefix(labels, i)}{exc}") from None
         _get_ctx(plan, &ctx, False)
         try:
             if plan._gzip:
@@ -532,7 +544,7 @@ def chain_decode_into(ChainPlan plan not None, sources, outs):
                 if ctx.scratch is not NULL:
                     _trim_scratch(ctx.scratch)
         if failed >= 0:
-            zc_raise(&err, f"chunk {failed}: ")
+            zc_raise(&err, _prefix(labels, failed))
     finally:
         for i in range(2 * n):
             release(&views[i])
@@ -634,7 +646,7 @@ cdef int _encode_one(ChainPlan plan, const uint8_t* src, size_t n, uint8_t* res,
     return 0
 
 
-def chain_encode(ChainPlan plan not None, sources):
+def chain_encode(ChainPlan plan not None, sources, *, labels=None):
     """Encode a batch of chunks through ``plan``.
 
     Per chunk, in one loop without the GIL: byte swap into scratch (when
@@ -648,6 +660,8 @@ def chain_encode(ChainPlan plan not None, sources):
     sources : list of buffer
         The chunks' array bytes in native byte order (any contiguous
         buffer-protocol objects).
+    labels : sequence of str, optional
+        As for :func:`chain_decode_into`.
 
     Returns
     -------
@@ -659,7 +673,7 @@ def chain_encode(ChainPlan plan not None, sources):
     ------
     zcodecs.errors.EncodeError
         For the first chunk that cannot be encoded (e.g. its size is not a
-        multiple of the swap size), prefixed with ``"chunk {i}: "``;
+        multiple of the swap size), prefixed as in :func:`chain_decode_into`;
         ``ValueError`` for a chunk above Blosc1's 2**31 - 33 byte limit.
     zcodecs.errors.BufferTypeError
         If a source is not a contiguous buffer.
@@ -689,7 +703,7 @@ def chain_encode(ChainPlan plan not None, sources):
             try:
                 acquire_read(srcs[i], &views[i], "chain_encode(sources)")
             except BufferTypeError as exc:
-                raise BufferTypeError(f"chunk {i}: {exc}") from None
+                raise BufferTypeError(f"{_prefix(labels, i)}{exc}") from None
         _get_ctx(plan, &ctx, True)
         for k in range(plan._n):
             if plan._stages[k].kind == K_GZIP:
@@ -708,7 +722,7 @@ def chain_encode(ChainPlan plan not None, sources):
                     failed = i
                     break
         if failed >= 0:
-            zc_raise(&err, f"chunk {failed}: ")
+            zc_raise(&err, _prefix(labels, failed))
         result = [None] * n
         for i in range(n):
             result[i] = finish_bytes(&raws[i], <Py_ssize_t>lens[i])

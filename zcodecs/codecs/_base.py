@@ -209,6 +209,15 @@ class BytesBytesCodec(BaseCodec):
 
     kind: ClassVar[CodecKind] = "bytes_bytes"
 
+    def chain_stage(self, chunk_spec: ArraySpec) -> tuple[Any, ...] | None:
+        """This codec as a stage of :class:`zcodecs.lowlevel.ChainPlan`, or None.
+
+        The pipeline runs a chain whose bytes->bytes codecs all have a stage in
+        one compiled call per batch; a codec without one (a plugin) makes the
+        pipeline call each codec's methods instead.
+        """
+        return None
+
     def decode_into(self, chunk: Any, out: Any, chunk_spec: ArraySpec) -> Any:
         """Decode ``chunk`` into the writable buffer ``out`` (exactly its size).
 

@@ -154,17 +154,31 @@ class BloscCodec(CompressorCodec):
         if self.cname is BloscCname.snappy:
             raise UnsupportedError("blosc: the snappy compressor is not supported by zcodecs")
 
+    def _frame_params(self, chunk_spec: ArraySpec) -> tuple[int, BloscCodec]:
+        codec = self.evolve_from_array_spec(chunk_spec)
+        assert codec.typesize is not None and codec.shuffle is not None
+        # Item sizes above 255 (long strings, wide records) are valid JSON typesizes;
+        # c-blosc1 (numcodecs, so zarr-python) then shuffles as if typesize were 1.
+        typesize = codec.typesize if codec.typesize <= _MAX_FRAME_TYPESIZE else 1
+        return typesize, codec
+
+    def chain_stage(self, chunk_spec: ArraySpec) -> tuple[Any, ...] | None:
+        """``("blosc", typesize, cname, clevel, shuffle, blocksize)`` (None for snappy)."""
+        if self.cname is BloscCname.snappy:
+            return None
+        typesize, codec = self._frame_params(chunk_spec)
+        assert codec.shuffle is not None
+        return ("blosc", typesize, codec.cname.value, codec.clevel, codec.shuffle.value,
+                codec.blocksize)
+
     def _decompress(self, chunk: Any, out: Any = None) -> Any:
         return lowlevel.blosc_decompress(chunk, out)
 
     def encode_chunk(self, chunk: Any, chunk_spec: ArraySpec) -> bytes:
         """Compress into one Blosc1 frame."""
         self._check_cname()
-        codec = self.evolve_from_array_spec(chunk_spec)
-        assert codec.typesize is not None and codec.shuffle is not None
-        # Item sizes above 255 (long strings, wide records) are valid JSON typesizes;
-        # c-blosc1 (numcodecs, so zarr-python) then shuffles as if typesize were 1.
-        typesize = codec.typesize if codec.typesize <= _MAX_FRAME_TYPESIZE else 1
+        typesize, codec = self._frame_params(chunk_spec)
+        assert codec.shuffle is not None
         return lowlevel.blosc_compress(
             chunk, typesize=typesize, cname=codec.cname.value, clevel=codec.clevel,
             shuffle=codec.shuffle.value, blocksize=codec.blocksize,

@@ -58,6 +58,10 @@ class Crc32cCodec(BytesBytesCodec):
         """``{"name": "crc32c"}``."""
         return {"name": "crc32c"}
 
+    def chain_stage(self, chunk_spec: ArraySpec) -> tuple[Any, ...]:
+        """``("crc32c",)``."""
+        return ("crc32c",)
+
     def compute_encoded_size(self, input_byte_length: int, chunk_spec: ArraySpec) -> int:
         """Input size plus 4."""
         return input_byte_length + 4

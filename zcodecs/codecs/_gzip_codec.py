@@ -40,6 +40,10 @@ class GzipCodec(CompressorCodec):
         """``{"name": "gzip", "configuration": {"level": ...}}``."""
         return {"name": "gzip", "configuration": {"level": self.level}}
 
+    def chain_stage(self, chunk_spec: Any) -> tuple[Any, ...]:
+        """``("gzip", level)``."""
+        return ("gzip", self.level)
+
     def _decompress(self, chunk: Any, out: Any = None) -> Any:
         return lowlevel.gzip_decompress(chunk, out)
 

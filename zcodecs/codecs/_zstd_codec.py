@@ -47,6 +47,10 @@ class ZstdCodec(CompressorCodec):
         """``{"name": "zstd", "configuration": {"level": ..., "checksum": ...}}``."""
         return {"name": "zstd", "configuration": {"level": self.level, "checksum": self.checksum}}
 
+    def chain_stage(self, chunk_spec: Any) -> tuple[Any, ...]:
+        """``("zstd", level, checksum)``."""
+        return ("zstd", self.level, self.checksum)
+
     def _decompress(self, chunk: Any, out: Any = None) -> Any:
         return lowlevel.zstd_decompress(chunk, out)
 

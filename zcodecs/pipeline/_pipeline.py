@@ -13,9 +13,18 @@ import numpy as np
 from zcodecs.codecs import ArrayBytesCodec, BytesCodec
 from zcodecs.codecs._bytes import decode_bytes_dtype
 from zcodecs.dtype import HasItemSize
-from zcodecs.errors import ConfigurationError, DecodeError
+from zcodecs.errors import ConfigurationError, DecodeError, EncodeError
+from zcodecs.lowlevel import ChainPlan
 from zcodecs.metadata import ArraySpec
 from zcodecs.pipeline._chain import CodecChain, split_chain
+from zcodecs.pipeline._compiled import (
+    decode_many,
+    decode_one,
+    encode_many,
+    encode_one,
+    fits,
+    make_chain_plan,
+)
 from zcodecs.pipeline._pool import run_groups
 
 __all__ = ["CodecPipeline"]
@@ -30,6 +39,7 @@ class _SpecPlan:
     direct: bool  # plain `bytes` serializer of a fixed-size type: decompress into the array
     stored: np.dtype[Any] | None  # dtype of the stored elements (codec byte order)
     native: np.dtype[Any]
+    compiled: ChainPlan | None  # the bytes->bytes codecs and byte swap as one compiled plan
 
 
 def _work(items: Sequence[tuple[Any, ArraySpec]]) -> int:
@@ -186,7 +196,11 @@ class CodecPipeline:
         native = spec.dtype.to_native_dtype()
         direct = isinstance(ab, BytesCodec) and isinstance(spec.dtype, HasItemSize)
         stored = decode_bytes_dtype(ab.endian, spec) if isinstance(ab, BytesCodec) else None
-        return _SpecPlan(tuple(aa_specs), spec, direct and not native.hasobject, stored, native)
+        direct = direct and not native.hasobject
+        compiled = None
+        if direct and self.chain.bytes_bytes and stored is not None:
+            compiled = make_chain_plan(self.chain.bytes_bytes, spec, stored, native)
+        return _SpecPlan(tuple(aa_specs), spec, direct, stored, native, compiled)
 
     def decode_chunk(self, data: Any, spec: ArraySpec, out: np.ndarray[Any, Any] | None = None
                      ) -> np.ndarray[Any, Any]:
@@ -215,7 +229,14 @@ class CodecPipeline:
         chain = self.chain
         ab_spec = plan.ab_spec
         bb = chain.bytes_bytes
-        if plan.direct and bb:
+        if plan.compiled is not None:
+            target = out if (out is not None and not chain.array_array
+                             and fits(out, ab_spec.shape, plan.native)) else None
+            if target is None:
+                target = np.empty(ab_spec.shape, dtype=plan.native)
+            decode_one(plan.compiled, data, target)
+            array = target
+        elif plan.direct and bb:
             for codec in reversed(bb[1:]):
                 data = codec.decode_chunk(data, ab_spec)
             stored = plan.stored
@@ -252,6 +273,8 @@ class CodecPipeline:
             array = aa.encode_chunk(array, s)
         ab_spec = plan.ab_spec
         bb = chain.bytes_bytes
+        if plan.compiled is not None:
+            return encode_one(plan.compiled, self._native_array(array, plan))
         if (plan.direct and bb and array.dtype == plan.stored and array.flags.c_contiguous
                 and array.shape == ab_spec.shape):
             data: Any = array  # compressors read the array's buffer: no serialized copy
@@ -262,6 +285,70 @@ class CodecPipeline:
         for codec in bb:
             data = codec.encode_chunk(data, ab_spec)
         return data
+
+    @staticmethod
+    def _native_array(array: np.ndarray[Any, Any], plan: _SpecPlan) -> np.ndarray[Any, Any]:
+        if array.shape != plan.ab_spec.shape:
+            raise EncodeError(
+                f"got a chunk of shape {array.shape}, the codecs expect {plan.ab_spec.shape}"
+            )
+        if array.dtype.hasobject:
+            raise EncodeError(f"bytes: cannot serialize object arrays ({array.dtype})")
+        return np.ascontiguousarray(array, dtype=plan.native)
+
+    def _decode_group(self, part: Sequence[tuple[int, Any, ArraySpec, Any]]) -> list[Any]:
+        """Decode ``(batch index, data, spec, out)`` items: compiled plans one call each."""
+        results: list[Any] = [None] * len(part)
+        pending: dict[int, list[tuple[int, int, Any, np.ndarray[Any, Any], _SpecPlan]]] = {}
+        aa = self.chain.array_array
+        for k, (index, data, spec, out) in enumerate(part):
+            if data is None:
+                continue
+            plan = self.plan(spec)
+            if plan.compiled is None:
+                results[k] = self.decode_chunk(data, spec, out=out)
+                continue
+            shape = plan.ab_spec.shape
+            target = out if (out is not None and not aa and fits(out, shape, plan.native)) \
+                else np.empty(shape, dtype=plan.native)
+            pending.setdefault(id(plan), []).append((k, index, data, target, plan))
+        for entries in pending.values():
+            plan = entries[0][4]
+            assert plan.compiled is not None
+            decode_many(plan.compiled, [e[2] for e in entries], [e[3] for e in entries],
+                        [e[1] for e in entries])
+            for k, _, _, target, _ in entries:
+                array = target
+                for codec, s in zip(reversed(aa), reversed(plan.aa_specs), strict=True):
+                    array = codec.decode_chunk(array, s)
+                results[k] = array
+        return results
+
+    def _encode_group(self, part: Sequence[tuple[int, Any, ArraySpec]]) -> list[Any]:
+        """Encode ``(batch index, array, spec)`` items: compiled plans one call each."""
+        results: list[Any] = [None] * len(part)
+        pending: dict[int, list[tuple[int, int, np.ndarray[Any, Any], _SpecPlan]]] = {}
+        aa = self.chain.array_array
+        for k, (index, chunk, spec) in enumerate(part):
+            if chunk is None:
+                continue
+            plan = self.plan(spec)
+            if plan.compiled is None:
+                results[k] = self.encode_chunk(chunk, spec)
+                continue
+            array = np.asarray(chunk)
+            for codec, s in zip(aa, plan.aa_specs, strict=True):
+                array = codec.encode_chunk(array, s)
+            pending.setdefault(id(plan), []).append(
+                (k, index, self._native_array(array, plan), plan))
+        for entries in pending.values():
+            plan = entries[0][3]
+            assert plan.compiled is not None
+            encoded = encode_many(plan.compiled, [e[2] for e in entries],
+                                  [e[1] for e in entries])
+            for (k, _, _, _), e in zip(entries, encoded, strict=True):
+                results[k] = e
+        return results
 
     # -- batches -------------------------------------------------------------------------
 
@@ -285,33 +372,19 @@ class CodecPipeline:
             One array (``out[i]`` where it was used) or None per chunk.
         """
         items = list(chunks_and_specs)
-        decode = self.decode_chunk
-        if out is None:
-            def group(part: Sequence[tuple[Any, ArraySpec]]) -> list[Any]:
-                return [None if c is None else decode(c, s) for c, s in part]
-
-            return run_groups(group, items, work_bytes=_work(items))
-        outs = list(out)
+        outs: list[Any] = [None] * len(items) if out is None else list(out)
         if len(outs) != len(items):
             raise ConfigurationError(
                 f"decode_batch: {len(items)} chunks but {len(outs)} destinations in out="
             )
-
-        def group_out(part: Sequence[tuple[tuple[Any, ArraySpec], Any]]) -> list[Any]:
-            return [None if c is None else decode(c, s, out=o) for (c, s), o in part]
-
-        return run_groups(group_out, list(zip(items, outs, strict=True)),
-                          work_bytes=_work(items))
+        work = [(i, c, s, o) for i, ((c, s), o) in enumerate(zip(items, outs, strict=True))]
+        return run_groups(self._decode_group, work, work_bytes=_work(items))
 
     def encode_batch(self, chunks_and_specs: Iterable[tuple[Any, ArraySpec]]) -> list[Any]:
         """Encode many chunks on the pool; ``None`` stays ``None``."""
         items = list(chunks_and_specs)
-        encode = self.encode_chunk
-
-        def group(part: Sequence[tuple[Any, ArraySpec]]) -> list[Any]:
-            return [None if c is None else encode(c, s) for c, s in part]
-
-        return run_groups(group, items, work_bytes=_work(items))
+        work = [(i, c, s) for i, (c, s) in enumerate(items)]
+        return run_groups(self._encode_group, work, work_bytes=_work(items))
 
     async def decode(self, chunks_and_specs: Iterable[tuple[Any, ArraySpec]]
                      ) -> list[np.ndarray[Any, Any] | None]:

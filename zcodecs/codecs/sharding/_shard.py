@@ -37,27 +37,24 @@ def decode_chunks_into(layout: ShardLayout, items: Sequence[tuple[int, Any, np.n
     DecodeError (or the inner codec's subclass)
         With the shard and the inner-chunk coordinate in the message.
     """
-    from zcodecs.pipeline import run_groups
-
-    decode = layout.inner.decode_chunk
+    inner = layout.inner
     spec = layout.chunk_spec
-
-    # The pipeline's decode_batch has no ``out=``; running our own group over
-    # the pool keeps one batch call while letting each chunk decompress
-    # straight into its place.
-    def group(part: Sequence[tuple[int, Any, np.ndarray[Any, Any]]]) -> list[None]:
-        for flat, data, target in part:
+    try:
+        # One batch: the inner pipeline's compiled plan decodes a group of
+        # chunks per call, each straight into its block.
+        results = inner.decode_batch([(data, spec) for _, data, _ in items],
+                                     out=[target for _, _, target in items])
+    except (ZcodecsError, ValueError):
+        # Find the failing chunk again to name its coordinate in the error.
+        for flat, data, target in items:
             try:
-                array = decode(data, spec, out=target)
+                inner.decode_chunk(data, spec, out=target)
             except (ZcodecsError, ValueError) as e:
                 raise reraise_in(e, f"{where}: inner chunk {_coord(layout, flat)}") from e
-            if array is not target:
-                target[...] = array
-        return [None] * len(part)
-
-    # Small batches stay on this thread: a thread hop costs more than they take.
-    chunk_bytes = int(np.prod(layout.chunk_shape)) * layout.native.itemsize
-    run_groups(group, items, work_bytes=chunk_bytes * len(items))
+        raise
+    for (_, _, target), array in zip(items, results, strict=True):
+        if array is not target:
+            target[...] = array
 
 
 def encode_chunks(layout: ShardLayout, chunks: Sequence[np.ndarray[Any, Any]]) -> list[Any]:
