@@ -508,3 +508,21 @@ def test_batch_errors_name_the_chunk_index(always_parallel):
     with pytest.raises(ChecksumError) as single:
         p.decode_chunk(bytes(enc[27]), spec())
     assert not str(single.value).startswith("chunk")
+
+
+@pytest.mark.parametrize("name", ["zstd-crc", "sharded"])
+def test_batch_decoded_into_one_block_per_shape(name):
+    from zcodecs.codecs import ShardingCodec
+
+    codecs = CHAINS.get(name) or [ShardingCodec(chunk_shape=(64, 64),
+                                                codecs=[BytesCodec(), ZstdCodec()])]
+    p = zp.CodecPipeline.from_codecs(codecs)
+    sp = spec((256, 128))
+    chunks = [data((256, 128), seed=i) for i in range(40)]  # 5 MiB: above the slab size
+    res = p.decode_batch([(e, sp) for e in p.encode_batch([(c, sp) for c in chunks])]
+                         + [(None, sp)])
+    assert res[-1] is None
+    assert res[0].base is not None and res[0].base is res[39].base
+    for c, r in zip(chunks, res, strict=False):
+        np.testing.assert_array_equal(c, r)
+        assert r.flags.writeable and r.flags.c_contiguous
