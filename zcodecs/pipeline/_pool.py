@@ -70,6 +70,8 @@ def set_num_threads(n: int) -> None:
     if n < 1:
         raise ConfigurationError(f"the thread count must be >= 1, got {n}")
     with _guard:
+        if n == _num_threads:
+            return
         _num_threads = n
         old, _pool = _pool, None
     if old is not None:
