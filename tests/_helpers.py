@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -28,3 +32,37 @@ def mixed_bytes(n_bytes: int, seed: int = 0) -> bytes:
     r = np.random.default_rng(seed)
     half = n_bytes // 2
     return r.integers(0, 256, half, dtype=np.uint8).tobytes() + smooth_float32(n_bytes - half, seed)
+
+
+def main_thread_progress(call: Callable[[], object]) -> int:
+    """Main-thread loop iterations counted while ``call`` runs in a worker.
+
+    The worker reads the counter right before and right after the call.  A
+    long switch interval stops the interpreter from forcing GIL hand-overs
+    between bytecodes, so the main thread only runs while the call has
+    released the GIL: a kernel that holds it leaves the count near 0.
+    """
+    counter = [0]
+    seen: list[int] = []
+    done = threading.Event()
+    started = threading.Event()
+
+    def worker() -> None:
+        started.set()
+        before = counter[0]
+        call()
+        seen.append(counter[0] - before)
+        done.set()
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(0.5)
+    try:
+        t = threading.Thread(target=worker)
+        t.start()
+        started.wait()
+        while not done.is_set():
+            counter[0] += 1
+        t.join()
+    finally:
+        sys.setswitchinterval(old)
+    return seen[0]

@@ -9,10 +9,8 @@ back.  Error cases compare with the error the sequential decoders raise.
 from __future__ import annotations
 
 import pickle
-import sys
 import threading
 import zlib
-from collections.abc import Callable
 from typing import Any
 
 import blosc2
@@ -25,7 +23,7 @@ from zcodecs import lowlevel as L
 from zcodecs._ext import _chain
 from zcodecs._ext._blosc import CNAMES
 
-from _helpers import mixed_bytes, smooth_float32
+from _helpers import main_thread_progress, mixed_bytes, smooth_float32
 
 # ----------------------------------------------------------------- reference
 
@@ -481,32 +479,6 @@ def test_concurrent_threads() -> None:
     assert not failures, failures
 
 
-def _main_thread_progress(call: Callable[[], object]) -> int:
-    """Main-thread loop iterations counted while ``call`` runs in a worker (see test_gil)."""
-    counter = [0]
-    seen: list[int] = []
-    done = threading.Event()
-    started = threading.Event()
-
-    def worker() -> None:
-        started.set()
-        before = counter[0]
-        call()
-        seen.append(counter[0] - before)
-        done.set()
-
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(0.5)
-    try:
-        t = threading.Thread(target=worker)
-        t.start()
-        started.wait()
-        while not done.is_set():
-            counter[0] += 1
-        t.join()
-    finally:
-        sys.setswitchinterval(old)
-    return seen[0]
 
 
 _GIL_PLAN = L.ChainPlan([("blosc", 4, "zlib", 5, "shuffle", 0), ("crc32c",)])
@@ -523,7 +495,7 @@ def test_chain_releases_gil(op: str) -> None:
     else:
         def call() -> object:
             return L.chain_encode(_GIL_PLAN, _GIL_DATA)
-    assert _main_thread_progress(call) > 10_000
+    assert main_thread_progress(call) > 10_000
 
 
 # ----------------------------------------------------------------- hostile input

@@ -7,8 +7,6 @@ thread could not run a single bytecode until it returned.
 
 from __future__ import annotations
 
-import sys
-import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -16,41 +14,11 @@ import pytest
 
 from zcodecs import lowlevel as L
 
+from _helpers import main_thread_progress
+
 BIG = np.cumsum(np.random.default_rng(5).normal(size=2 << 20)).astype(np.float32).tobytes()
 
 
-def _main_thread_progress(call: Callable[[], object]) -> int:
-    """Main-thread loop iterations counted while ``call`` runs in a worker.
-
-    The worker reads the counter right before and right after the call.  A
-    long switch interval stops the interpreter from forcing GIL hand-overs
-    between bytecodes, so the main thread only runs while the call has
-    released the GIL.
-    """
-    counter = [0]
-    seen: list[int] = []
-    done = threading.Event()
-    started = threading.Event()
-
-    def worker() -> None:
-        started.set()
-        before = counter[0]
-        call()
-        seen.append(counter[0] - before)
-        done.set()
-
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(0.5)
-    try:
-        t = threading.Thread(target=worker)
-        t.start()
-        started.wait()
-        while not done.is_set():
-            counter[0] += 1
-        t.join()
-    finally:
-        sys.setswitchinterval(old)
-    return seen[0]
 
 
 ZSTD = L.zstd_compress(BIG)
@@ -70,10 +38,10 @@ CALLS: dict[str, Callable[[], object]] = {
 @pytest.mark.parametrize("name", sorted(CALLS))
 def test_kernel_releases_gil(name: str) -> None:
     # A held GIL would leave the main thread at (nearly) zero iterations.
-    assert _main_thread_progress(CALLS[name]) > 10_000
+    assert main_thread_progress(CALLS[name]) > 10_000
 
 
 def test_method_detects_a_call_that_holds_the_gil() -> None:
     # bytes.count runs in C without releasing the GIL: the main thread stalls.
     haystack = BIG * 4
-    assert _main_thread_progress(lambda: haystack.count(b"\x01\x02\x03\x04\x05")) < 1_000
+    assert main_thread_progress(lambda: haystack.count(b"\x01\x02\x03\x04\x05")) < 1_000

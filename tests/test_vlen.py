@@ -13,7 +13,6 @@ import mmap
 import pickle
 import re
 import struct
-import sys
 import threading
 import warnings
 
@@ -40,7 +39,7 @@ from zcodecs.errors import (
 )
 from zcodecs.metadata import ArraySpec
 
-from _helpers import buffer_kinds
+from _helpers import buffer_kinds, main_thread_progress
 
 STRING = np.dtypes.StringDType()
 
@@ -596,32 +595,6 @@ def test_codec_roundtrip_shapes(case: str) -> None:
 
 # ---------------------------------------------------------------- GIL
 
-def _progress_during(call) -> int:
-    """Main-thread loop iterations while ``call`` runs in a worker (see test_gil)."""
-    counter = [0]
-    seen: list[int] = []
-    done = threading.Event()
-    started = threading.Event()
-
-    def worker() -> None:
-        started.set()
-        before = counter[0]
-        call()
-        seen.append(counter[0] - before)
-        done.set()
-
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(0.5)
-    try:
-        t = threading.Thread(target=worker)
-        t.start()
-        started.wait()
-        while not done.is_set():
-            counter[0] += 1
-        t.join()
-    finally:
-        sys.setswitchinterval(old)
-    return seen[0]
 
 
 BIG_TEXT = np.array(["é" * 200 + str(i) for i in range(100_000)], dtype=STRING)
@@ -632,7 +605,7 @@ BIG_ENCODED = L.vlen_encode_utf8(BIG_TEXT)
 def test_utf8_kernels_release_the_gil(name: str) -> None:
     call = {"encode_utf8": lambda: L.vlen_encode_utf8(BIG_TEXT),
             "decode_utf8": lambda: L.vlen_decode_utf8(BIG_ENCODED, BIG_TEXT.size)}[name]
-    assert _progress_during(call) > 0
+    assert main_thread_progress(call) > 0
 
 
 def test_concurrent_use_of_one_string_array() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -216,8 +216,9 @@ class LocalStore:
         found = self.get_ranges(key, [(start, length)])
         return None if found is None else found[0]
 
-    def get_ranges(self, key: str, ranges: list[tuple[int, int]]) -> list[bytes] | None:
-        """Several ranges with one open; lengths are clamped to the file's size first."""
+    def _read(self, key: str, ranges: Callable[[int], list[tuple[int, int]]]
+              ) -> list[bytes] | None:
+        """Open ``key`` once and read the ranges ``ranges(file size)``; None if absent."""
         try:
             fd = os.open(self.path(key), os.O_RDONLY)
         except (FileNotFoundError, NotADirectoryError):
@@ -227,22 +228,18 @@ class LocalStore:
             # pread allocates the length it is asked for: never let a caller's
             # (or a hostile index's) length exceed what the file holds.
             return [_pread_all(fd, max(0, min(length, size - start)), start)
-                    for start, length in ranges]
+                    for start, length in ranges(size)]
         finally:
             os.close(fd)
 
+    def get_ranges(self, key: str, ranges: list[tuple[int, int]]) -> list[bytes] | None:
+        """Several ranges with one open; lengths are clamped to the file's size first."""
+        return self._read(key, lambda size: ranges)
+
     def get_suffix(self, key: str, length: int) -> bytes | None:
         """The last ``length`` bytes of the file."""
-        try:
-            fd = os.open(self.path(key), os.O_RDONLY)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        try:
-            size = os.fstat(fd).st_size
-            start = max(0, size - length)
-            return _pread_all(fd, size - start, start)
-        finally:
-            os.close(fd)
+        found = self._read(key, lambda size: [(max(0, size - length), length)])
+        return None if found is None else found[0]
 
     def set(self, key: str, data: Any) -> None:
         """Write atomically: temporary file in the same directory, then ``os.replace``."""

@@ -30,8 +30,34 @@ def _count(shape: tuple[int, ...]) -> int:
     return n
 
 
+class _VLenCodec(ArrayBytesCodec):
+    """What both vlen codecs share: no parameters, the layout, validation by data type."""
+
+    is_fixed_size: ClassVar[bool] = False
+    _dtype_class: ClassVar[type]
+    _dtype_name: ClassVar[str]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, JSON]) -> Any:
+        """Build from ``{"name": <codec name>, "configuration"?: {}}``."""
+        parse_named_configuration(data, cls.codec_name, (), require_configuration=False)
+        return cls()
+
+    def to_dict(self) -> dict[str, JSON]:
+        """``{"name": <codec name>, "configuration": {}}``, as zarr-python writes it."""
+        return {"name": self.codec_name, "configuration": {}}
+
+    def validate(self, *, shape: tuple[int, ...], dtype: Any, chunk_grid: Any = None) -> None:
+        """Accept only the codec's variable-length data type."""
+        if not isinstance(dtype, self._dtype_class):
+            raise ConfigurationError(
+                f"{self.codec_name}: serializes only the {self._dtype_name} data type, "
+                f"got {dtype!r}"
+            )
+
+
 @dataclass(frozen=True, repr=False)
-class VLenUTF8Codec(ArrayBytesCodec):
+class VLenUTF8Codec(_VLenCodec):
     """The ``vlen-utf8`` codec: variable-length UTF-8 strings.
 
     Each chunk is a uint32 little-endian item count followed, for every
@@ -40,25 +66,8 @@ class VLenUTF8Codec(ArrayBytesCodec):
     """
 
     codec_name: ClassVar[str] = "vlen-utf8"
-    is_fixed_size: ClassVar[bool] = False
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, JSON]) -> VLenUTF8Codec:
-        """Build from ``{"name": "vlen-utf8", "configuration"?: {}}``."""
-        parse_named_configuration(data, cls.codec_name, (), require_configuration=False)
-        return cls()
-
-    def to_dict(self) -> dict[str, JSON]:
-        """``{"name": "vlen-utf8", "configuration": {}}``, as zarr-python writes it."""
-        return {"name": self.codec_name, "configuration": {}}
-
-    def validate(self, *, shape: tuple[int, ...], dtype: Any, chunk_grid: Any = None) -> None:
-        """Accept only the variable-length string data type."""
-        if not isinstance(dtype, VariableLengthUTF8):
-            raise ConfigurationError(
-                f"vlen-utf8: serializes only the variable-length string data type "
-                f"('string'), got {dtype!r}"
-            )
+    _dtype_class: ClassVar[type] = VariableLengthUTF8
+    _dtype_name: ClassVar[str] = "variable-length string ('string')"
 
     def decode_chunk(self, chunk: Any, chunk_spec: ArraySpec) -> np.ndarray[Any, Any]:
         """Bytes -> array of ``chunk_spec``'s shape (``StringDType``, or ``object`` on numpy 1).
@@ -85,7 +94,7 @@ class VLenUTF8Codec(ArrayBytesCodec):
 
 
 @dataclass(frozen=True, repr=False)
-class VLenBytesCodec(ArrayBytesCodec):
+class VLenBytesCodec(_VLenCodec):
     """The ``vlen-bytes`` codec: variable-length byte strings.
 
     Each chunk is a uint32 little-endian item count followed, for every
@@ -94,25 +103,8 @@ class VLenBytesCodec(ArrayBytesCodec):
     """
 
     codec_name: ClassVar[str] = "vlen-bytes"
-    is_fixed_size: ClassVar[bool] = False
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, JSON]) -> VLenBytesCodec:
-        """Build from ``{"name": "vlen-bytes", "configuration"?: {}}``."""
-        parse_named_configuration(data, cls.codec_name, (), require_configuration=False)
-        return cls()
-
-    def to_dict(self) -> dict[str, JSON]:
-        """``{"name": "vlen-bytes", "configuration": {}}``, as zarr-python writes it."""
-        return {"name": self.codec_name, "configuration": {}}
-
-    def validate(self, *, shape: tuple[int, ...], dtype: Any, chunk_grid: Any = None) -> None:
-        """Accept only the variable-length bytes data type."""
-        if not isinstance(dtype, VariableLengthBytes):
-            raise ConfigurationError(
-                f"vlen-bytes: serializes only the variable-length bytes data type "
-                f"('variable_length_bytes'), got {dtype!r}"
-            )
+    _dtype_class: ClassVar[type] = VariableLengthBytes
+    _dtype_name: ClassVar[str] = "variable-length bytes ('variable_length_bytes')"
 
     def decode_chunk(self, chunk: Any, chunk_spec: ArraySpec) -> np.ndarray[Any, Any]:
         """Bytes -> ``object`` array of ``bytes`` with ``chunk_spec``'s shape.
