@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import zarr.codecs
 
+import zcodecs
 from zcodecs import errors
 from zcodecs.codecs import (
     BaseCodec,
@@ -607,8 +610,12 @@ def test_importing_codecs_does_not_import_zarr() -> None:
     code = ("import sys, zcodecs.codecs, zcodecs.metadata as m; "
             "assert 'zarr' not in sys.modules, 'zarr imported'; "
             "assert m.get_codec_class('zstd') is zcodecs.codecs.ZstdCodec")
+    # Run beside the zcodecs under test (installed, or an in-place build), never from
+    # a source tree whose zcodecs/ has no compiled modules.
+    parent = Path(zcodecs.__file__).resolve().parent.parent
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
+                            timeout=60, cwd=parent,
+                            env={**os.environ, "PYTHONPATH": str(parent)})
     assert result.returncode == 0, result.stderr
 
 
