@@ -385,3 +385,21 @@ def test_fill_value_json_helpers() -> None:
         zm.fill_value_to_json(zd.Int8(), None, zarr_format=3)
     with pytest.raises(MetadataError, match="fill_value"):
         zm.fill_value_to_json(zd.Int8(), 1000, zarr_format=2)
+
+
+def test_codec_registry_keeps_formats_apart() -> None:
+    reg = zm.CodecRegistry(entry_point_group=None)
+    reg.register("blosc", _Codec)
+    reg.register("blosc", _Other, zarr_format=2)  # same name, other format: no clash
+    assert reg.get("blosc") is _Codec and reg.get("blosc", zarr_format=2) is _Other
+    assert reg.names(zarr_format=2) == ["blosc"]
+    reg.unregister("blosc", zarr_format=2)
+    with pytest.raises(UnknownCodecError, match="v2"):
+        reg.get("blosc", zarr_format=2)
+    assert reg.get("blosc") is _Codec
+    with pytest.raises(TypeError):
+        reg.get("blosc", zarr_format=4)
+    # the built-in codecs are v3 codecs only
+    assert zm.get_codec_class("blosc").__module__.startswith("zcodecs.codecs")
+    with pytest.raises(UnknownCodecError):
+        zm.get_codec_class("blosc", zarr_format=2)

@@ -28,41 +28,68 @@ __all__ = [
 CODEC_ENTRY_POINT_GROUP = "zcodecs.codecs"
 
 
+_FORMATS = (2, 3)
+
+
+def _check_format(zarr_format: object) -> int:
+    if zarr_format not in _FORMATS or isinstance(zarr_format, bool):
+        raise TypeError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
+    return zarr_format
+
+
 class CodecRegistry:
-    """A mapping from codec names (v3 names and v2 ids) to codec classes.
+    """Codec classes by Zarr format and name: v3 names and v2 (numcodecs) ids apart.
+
+    The two formats name and configure codecs differently (v2 ``blosc`` takes an
+    integer ``shuffle``, v3 ``blosc`` a string), so a v2 id and a v3 name never
+    share a class by accident.  Plugins come from the entry-point group
+    (v3) and the group plus ``".v2"`` (v2).
 
     Attributes
     ----------
     contents : dict[str, type]
-        Registered classes by name.
+        The v3 codecs by name.
     """
 
     def __init__(self, *, entry_point_group: str | None = CODEC_ENTRY_POINT_GROUP) -> None:
-        self.contents: dict[str, type] = {}
+        self._by_format: dict[int, dict[str, type]] = {f: {} for f in _FORMATS}
         self._entry_point_group = entry_point_group
         self._plugins_loaded = entry_point_group is None
 
-    def register(self, name: str, cls: type) -> None:
-        """Register ``cls`` as the codec called ``name``.
+    @property
+    def contents(self) -> dict[str, type]:
+        """The registered v3 codecs by name."""
+        return self._by_format[3]
+
+    def names(self, *, zarr_format: int = 3) -> list[str]:
+        """The registered names of one format, sorted."""
+        self._load_plugins()
+        return sorted(self._by_format[_check_format(zarr_format)])
+
+    def register(self, name: str, cls: type, *, zarr_format: int = 3) -> None:
+        """Register ``cls`` as the codec called ``name`` in ``zarr_format``.
 
         Raises
         ------
         TypeError
-            If ``name`` is not a non-empty string or ``cls`` is not a class.
+            If ``name`` is not a non-empty string, ``cls`` is not a class, or
+            ``zarr_format`` is not 2 or 3.
         ValueError
             If another class is already registered under ``name``.
         """
+        table = self._by_format[_check_format(zarr_format)]
         if not isinstance(name, str) or not name:
             raise TypeError(f"codec names must be non-empty strings, got {name!r}")
         if not isinstance(cls, type):
             raise TypeError(f"a codec must be registered as a class, got {cls!r}")
-        old = self.contents.get(name)
+        old = table.get(name)
         if old is not None and old is not cls:
-            raise ValueError(f"codec name {name!r} is already registered to {old.__name__}")
-        self.contents[name] = cls
+            raise ValueError(f"codec name {name!r} is already registered to {old.__name__} "
+                             f"(Zarr v{zarr_format})")
+        table[name] = cls
 
-    def unregister(self, name: str) -> None:
-        """Remove the codec called ``name``.
+    def unregister(self, name: str, *, zarr_format: int = 3) -> None:
+        """Remove the codec called ``name`` from ``zarr_format``.
 
         Raises
         ------
@@ -70,12 +97,14 @@ class CodecRegistry:
             If no codec has that name.
         """
         self._load_plugins()
-        if name not in self.contents:
-            raise UnknownCodecError(f"no codec is registered under the name {name!r}")
-        del self.contents[name]
+        table = self._by_format[_check_format(zarr_format)]
+        if name not in table:
+            raise UnknownCodecError(
+                f"no Zarr v{zarr_format} codec is registered under the name {name!r}")
+        del table[name]
 
-    def get(self, name: str) -> type:
-        """Return the class of the codec called ``name``.
+    def get(self, name: str, *, zarr_format: int = 3) -> type:
+        """Return the class of the ``zarr_format`` codec called ``name``.
 
         Raises
         ------
@@ -83,17 +112,18 @@ class CodecRegistry:
             If no codec has that name; the message lists the known names.
         """
         self._load_plugins()
+        table = self._by_format[_check_format(zarr_format)]
         try:
-            return self.contents[name]
+            return table[name]
         except (KeyError, TypeError):
-            known = ", ".join(sorted(self.contents)) or "none registered"
+            known = ", ".join(sorted(table)) or "none registered"
             raise UnknownCodecError(
-                f"unknown codec {name!r} (known codecs: {known})"
+                f"unknown Zarr v{zarr_format} codec {name!r} (known codecs: {known})"
             ) from None
 
     def __contains__(self, name: object) -> bool:
         self._load_plugins()
-        return name in self.contents
+        return name in self._by_format[3]
 
     def _load_plugins(self) -> None:
         if self._plugins_loaded:
@@ -104,33 +134,34 @@ class CodecRegistry:
             # registers them (lazily, so metadata alone stays light).
             import zcodecs.codecs  # noqa: F401
         assert self._entry_point_group is not None
-        for ep in entry_points(group=self._entry_point_group):
-            try:
-                self.register(ep.name, ep.load())
-            except Exception as e:  # one broken plugin must not hide the others
-                warnings.warn(
-                    f"could not load zcodecs codec plugin {ep.name!r} ({ep.value}): {e}",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
+        for fmt, group in ((3, self._entry_point_group), (2, f"{self._entry_point_group}.v2")):
+            for ep in entry_points(group=group):
+                try:
+                    self.register(ep.name, ep.load(), zarr_format=fmt)
+                except Exception as e:  # one broken plugin must not hide the others
+                    warnings.warn(
+                        f"could not load zcodecs codec plugin {ep.name!r} ({ep.value}): {e}",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
 
 
 codec_registry = CodecRegistry()
 
 
-def register_codec(name: str, cls: type) -> None:
-    """Register a codec class under ``name`` in the global registry."""
-    codec_registry.register(name, cls)
+def register_codec(name: str, cls: type, *, zarr_format: int = 3) -> None:
+    """Register a codec class under ``name`` (a v3 name, or a v2 id with ``zarr_format=2``)."""
+    codec_registry.register(name, cls, zarr_format=zarr_format)
 
 
-def unregister_codec(name: str) -> None:
+def unregister_codec(name: str, *, zarr_format: int = 3) -> None:
     """Remove a codec from the global registry (:class:`UnknownCodecError` if absent)."""
-    codec_registry.unregister(name)
+    codec_registry.unregister(name, zarr_format=zarr_format)
 
 
-def get_codec_class(name: str) -> type:
+def get_codec_class(name: str, *, zarr_format: int = 3) -> type:
     """Return the registered class of codec ``name`` (:class:`UnknownCodecError` if absent)."""
-    return codec_registry.get(name)
+    return codec_registry.get(name, zarr_format=zarr_format)
 
 
 def codec_name(entry: Any, *, zarr_format: int, key: str) -> str:
