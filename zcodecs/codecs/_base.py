@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 
+from zcodecs._json import JSON
 from zcodecs.dtype import ZDType
 from zcodecs.metadata import ArraySpec
 
@@ -37,11 +38,11 @@ __all__ = [
     "BaseCodec",
     "BytesBytesCodec",
     "CodecKind",
+    "JSON",
 ]
 
 CodecKind = Literal["array_array", "array_bytes", "bytes_bytes"]
 Self = TypeVar("Self", bound="BaseCodec")
-JSON = Any
 
 
 def byte_view(data: Any) -> np.ndarray[Any, np.dtype[np.uint8]]:

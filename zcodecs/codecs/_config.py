@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from zcodecs._messages import short_repr
 from zcodecs.errors import ConfigurationError, ConfigurationTypeError
 
 __all__ = [
@@ -26,10 +27,8 @@ __all__ = [
 E = TypeVar("E", bound=Enum)
 
 
-def short(value: object, limit: int = 80) -> str:
-    """``repr(value)`` cut to ``limit`` characters for error messages."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+short = short_repr
+"""``repr`` shortened for error messages (see :func:`zcodecs._messages.short_repr`)."""
 
 
 def check_int(codec: str, key: str, value: object, lo: int, hi: int) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import reprlib
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -11,6 +10,8 @@ from typing import Any, ClassVar, Generic, Literal, NoReturn, TypeVar
 
 import numpy as np
 
+from zcodecs._json import JSON, ZarrFormat
+from zcodecs._messages import short_repr
 from zcodecs.errors import DataTypeValidationError, ScalarTypeError, ScalarValueError
 
 __all__ = [
@@ -27,10 +28,7 @@ __all__ = [
     "unpack_v3",
 ]
 
-JSON = Any
-"""Anything :func:`json.loads` can return."""
 
-ZarrFormat = Literal[2, 3]
 EndiannessStr = Literal["little", "big"]
 
 TDType_co = TypeVar("TDType_co", bound=np.dtype[Any], covariant=True)
@@ -42,14 +40,6 @@ _BYTEORDER_TO_ENDIANNESS: dict[str, EndiannessStr] = {
     "=": "little" if sys.byteorder == "little" else "big",
 }
 
-
-_SHORT = reprlib.Repr()
-_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 80
-
-
-def short_repr(value: object) -> str:
-    """``repr`` shortened for error messages (a hostile fill value can be huge)."""
-    return _SHORT.repr(value)
 
 
 def check_zarr_format(zarr_format: object) -> ZarrFormat:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from zcodecs.dtype._base import short_repr
+from zcodecs._messages import short_repr
 from zcodecs.errors import MetadataError, UnknownCodecError
 from zcodecs.metadata._array_spec import ArrayConfig, ArraySpec
 from zcodecs.metadata._chunk_key import ChunkKeyEncoding

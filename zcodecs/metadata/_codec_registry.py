@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
-from zcodecs.dtype._base import short_repr
+from zcodecs._messages import short_repr
 from zcodecs.errors import MetadataError, UnknownCodecError
 
 __all__ = [

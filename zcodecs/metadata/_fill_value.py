@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from zcodecs._json import JSON, ZarrFormat
+from zcodecs._messages import short_repr
 from zcodecs.dtype import ZDType
-from zcodecs.dtype._base import JSON, ZarrFormat, short_repr
 from zcodecs.errors import MetadataError
 
 __all__ = ["fill_value_from_json", "fill_value_to_json"]

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from zcodecs._json import JSON
+from zcodecs._messages import short_repr
 from zcodecs.dtype import DataTypeValidationError, ZDType, get_data_type_from_json
-from zcodecs.dtype._base import JSON, short_repr
 from zcodecs.errors import MetadataError
 from zcodecs.metadata._array_spec import ArrayConfig, ArraySpec
 from zcodecs.metadata._chunk_key import ChunkKeyEncoding
