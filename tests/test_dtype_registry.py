@@ -130,7 +130,9 @@ def test_entry_point_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
     eps = [_FakeEP("celsius", Celsius), _FakeEP("broken", ImportError("no such module"))]
     monkeypatch.setattr(reg, "entry_points", lambda group: eps if group == "g" else [])
     registry = zd.DataTypeRegistry(entry_point_group="g")
-    for cls in reg.BUILTIN_TYPES:
+    from zcodecs.dtype._builtins import BUILTIN_TYPES
+
+    for cls in BUILTIN_TYPES:
         registry.register(cls._zarr_v3_name, cls)
     with pytest.warns(RuntimeWarning, match="broken"):
         assert registry.match_json("celsius", zarr_format=3) == Celsius()

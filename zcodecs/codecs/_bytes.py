@@ -90,6 +90,10 @@ class BytesCodec(ArrayBytesCodec):
                 f"bytes: the data type {dtype!r} has no fixed size; use vlen-utf8 or vlen-bytes"
             )
 
+    def stored_dtype(self, chunk_spec: ArraySpec) -> np.dtype[Any]:
+        """The numpy dtype of the stored elements: the data type in this codec's byte order."""
+        return decode_bytes_dtype(self.endian, chunk_spec)
+
     def compute_encoded_size(self, input_byte_length: int, chunk_spec: ArraySpec) -> int:
         """The encoded size equals the input size."""
         return input_byte_length

@@ -5,6 +5,7 @@ The public API mirrors zarr-python 3.1's ``zarr.dtype``.
 
 from __future__ import annotations
 
+from zcodecs.dtype import _builtins  # noqa: F401  (registers the built-in types)
 from zcodecs.dtype._base import HasEndianness, HasItemSize, HasLength, HasObjectCodec, ZDType
 from zcodecs.dtype._bool import Bool
 from zcodecs.dtype._bytes import NullTerminatedBytes, RawBytes, VariableLengthBytes

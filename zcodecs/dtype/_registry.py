@@ -10,14 +10,8 @@ from typing import Any
 import numpy as np
 
 from zcodecs.dtype._base import JSON, ZarrFormat, ZDType, check_zarr_format, short_repr
-from zcodecs.dtype._bool import Bool
-from zcodecs.dtype._bytes import NullTerminatedBytes, RawBytes, VariableLengthBytes
-from zcodecs.dtype._complex import Complex64, Complex128
-from zcodecs.dtype._float import Float16, Float32, Float64
-from zcodecs.dtype._int import Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64
-from zcodecs.dtype._string import FixedLengthUTF32, VariableLengthUTF8
-from zcodecs.dtype._structured import Structured
-from zcodecs.dtype._time import DateTime64, TimeDelta64
+from zcodecs.dtype._bytes import VariableLengthBytes
+from zcodecs.dtype._string import VariableLengthUTF8
 from zcodecs.errors import DataTypeValidationError
 
 __all__ = [
@@ -33,33 +27,6 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "zcodecs.data_type"
-
-# The order in which JSON matching tries the built-in types (zarr-python's order).
-BUILTIN_TYPES: tuple[type[ZDType[Any, Any]], ...] = (
-    Bool,
-    Int8,
-    Int16,
-    Int32,
-    Int64,
-    UInt8,
-    UInt16,
-    UInt32,
-    UInt64,
-    Float16,
-    Float32,
-    Float64,
-    Complex64,
-    Complex128,
-    FixedLengthUTF32,
-    VariableLengthUTF8,
-    RawBytes,
-    NullTerminatedBytes,
-    VariableLengthBytes,
-    Structured,
-    DateTime64,
-    TimeDelta64,
-)
-
 
 class DataTypeRegistry:
     """An ordered mapping from Zarr v3 names to :class:`ZDType` classes.
@@ -186,9 +153,7 @@ class DataTypeRegistry:
 
 
 data_type_registry = DataTypeRegistry()
-for _cls in BUILTIN_TYPES:
-    data_type_registry.register(_cls._zarr_v3_name, _cls)
-del _cls
+"""The global registry; :mod:`zcodecs.dtype._builtins` fills in the built-in types."""
 
 
 def register_data_type(cls: type[ZDType[Any, Any]]) -> None:

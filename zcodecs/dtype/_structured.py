@@ -25,6 +25,7 @@ from zcodecs.dtype._base import (
     unpack_v2,
     unpack_v3,
 )
+from zcodecs.dtype._registry import get_data_type_from_json, get_data_type_from_native_dtype
 from zcodecs.dtype._scalar_json import b64_decode, b64_encode
 from zcodecs.errors import DataTypeValidationError, ScalarTypeError, ScalarValueError
 
@@ -136,7 +137,6 @@ class Structured(ZDType[Any, np.void], HasItemSize):
             If ``dtype`` is not structured, has padding, or a field's dtype has no
             Zarr data type.
         """
-        from zcodecs.dtype._registry import get_data_type_from_native_dtype
 
         if not cls._check_native_dtype(dtype):
             cls._native_mismatch(dtype)
@@ -176,7 +176,6 @@ class Structured(ZDType[Any, np.void], HasItemSize):
 
     @classmethod
     def _from_json_v2(cls, data: JSON) -> Structured:
-        from zcodecs.dtype._registry import get_data_type_from_json
 
         name, codec_id = unpack_v2(data)
         _check_depth(name)
@@ -209,7 +208,6 @@ class Structured(ZDType[Any, np.void], HasItemSize):
 
     @classmethod
     def _from_json_v3(cls, data: JSON) -> Structured:
-        from zcodecs.dtype._registry import get_data_type_from_json
 
         name, config = unpack_v3(data)
         if name not in (cls._zarr_v3_name, *cls._zarr_v3_aliases):

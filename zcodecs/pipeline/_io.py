@@ -19,7 +19,7 @@ import numpy as np
 from zcodecs.errors import DecodeError
 from zcodecs.pipeline._fill import fill_array, is_all_fill
 from zcodecs.pipeline._locks import key_lock
-from zcodecs.pipeline._pool import run_groups
+from zcodecs.pipeline._pool import run_groups, spec_bytes
 
 if TYPE_CHECKING:
     from zcodecs.pipeline._pipeline import CodecPipeline
@@ -127,13 +127,7 @@ def read_batch(pipeline: CodecPipeline, batch: Sequence[Any], out: np.ndarray[An
             out[out_sel] = _squeeze(array[chunk_sel], drop_axes)
         return [None] * len(part)
 
-    run_groups(group, batch, work_bytes=_work(batch))
-
-
-def _work(batch: Sequence[Any]) -> int:
-    from zcodecs.pipeline._pipeline import _work as spec_work
-
-    return spec_work([(None, entry[1]) for entry in batch])
+    run_groups(group, batch, work_bytes=spec_bytes(entry[1] for entry in batch))
 
 
 def write_batch(pipeline: CodecPipeline, batch: Sequence[Any], value: Any,
@@ -186,4 +180,4 @@ def write_batch(pipeline: CodecPipeline, batch: Sequence[Any], value: Any,
                     source.set(data)
         return [None] * len(part)
 
-    run_groups(group, batch, work_bytes=_work(batch))
+    run_groups(group, batch, work_bytes=spec_bytes(entry[1] for entry in batch))

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from zcodecs.codecs import ArrayBytesCodec, BytesCodec
-from zcodecs.codecs._bytes import decode_bytes_dtype
 from zcodecs.dtype import HasItemSize
 from zcodecs.errors import ConfigurationError, DecodeError, EncodeError
 from zcodecs.lowlevel import ChainPlan
@@ -25,7 +24,8 @@ from zcodecs.pipeline._compiled import (
     fits,
     make_chain_plan,
 )
-from zcodecs.pipeline._pool import run_groups
+from zcodecs.pipeline._io import read_batch, write_batch
+from zcodecs.pipeline._pool import run_groups, spec_bytes
 
 __all__ = ["CodecPipeline"]
 
@@ -43,12 +43,6 @@ class _SpecPlan:
 
 
 _SLAB_MIN = 4 * 1024 * 1024  # numpy asks for huge pages from 4 MiB up
-
-
-def _work(items: Sequence[tuple[Any, ArraySpec]]) -> int:
-    """Decoded bytes of a batch (from the specs), to decide whether threads pay off."""
-    # Variable-length types have no item size: count 8 bytes per element.
-    return sum(math.prod(spec.shape) * getattr(spec.dtype, "item_size", 8) for _, spec in items)
 
 
 class CodecPipeline:
@@ -198,7 +192,7 @@ class CodecPipeline:
         ab = self.chain.array_bytes
         native = spec.dtype.to_native_dtype()
         direct = isinstance(ab, BytesCodec) and isinstance(spec.dtype, HasItemSize)
-        stored = decode_bytes_dtype(ab.endian, spec) if isinstance(ab, BytesCodec) else None
+        stored = ab.stored_dtype(spec) if isinstance(ab, BytesCodec) else None
         direct = direct and not native.hasobject
         compiled = None
         if direct and self.chain.bytes_bytes and stored is not None:
@@ -415,13 +409,13 @@ class CodecPipeline:
                 f"decode_batch: {len(items)} chunks but {len(outs)} destinations in out="
             )
         work = [(i, c, s, o) for i, ((c, s), o) in enumerate(zip(items, outs, strict=True))]
-        return run_groups(self._decode_group, work, work_bytes=_work(items))
+        return run_groups(self._decode_group, work, work_bytes=spec_bytes(s for _, s in items))
 
     def encode_batch(self, chunks_and_specs: Iterable[tuple[Any, ArraySpec]]) -> list[Any]:
         """Encode many chunks on the pool; ``None`` stays ``None``."""
         items = list(chunks_and_specs)
         work = [(i, c, s) for i, (c, s) in enumerate(items)]
-        return run_groups(self._encode_group, work, work_bytes=_work(items))
+        return run_groups(self._encode_group, work, work_bytes=spec_bytes(s for _, s in items))
 
     async def decode(self, chunks_and_specs: Iterable[tuple[Any, ArraySpec]]
                      ) -> list[np.ndarray[Any, Any] | None]:
@@ -439,15 +433,11 @@ class CodecPipeline:
     def read_sync(self, batch_info: Iterable[Any], out: np.ndarray[Any, Any],
                   drop_axes: tuple[int, ...] = ()) -> None:
         """Fetch, decode and scatter chunks into ``out`` (see :func:`zcodecs.pipeline.read`)."""
-        from zcodecs.pipeline._io import read_batch
-
         read_batch(self, list(batch_info), out, drop_axes)
 
     def write_sync(self, batch_info: Iterable[Any], value: Any,
                    drop_axes: tuple[int, ...] = ()) -> None:
         """Merge ``value`` into chunks and store them (see :func:`zcodecs.pipeline.write`)."""
-        from zcodecs.pipeline._io import write_batch
-
         write_batch(self, list(batch_info), value, drop_axes)
 
     async def read(self, batch_info: Iterable[Any], out: np.ndarray[Any, Any],

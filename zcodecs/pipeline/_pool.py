@@ -11,15 +11,16 @@ on the pool they occupy and threads never multiply.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from zcodecs.errors import ConfigurationError, ConfigurationTypeError
 
-__all__ = ["get_num_threads", "in_worker", "run_groups", "set_num_threads"]
+__all__ = ["get_num_threads", "in_worker", "run_groups", "set_num_threads", "spec_bytes"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -111,6 +112,12 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def spec_bytes(specs: Iterable[Any]) -> int:
+    """Decoded bytes of chunks with these specs, to decide whether threads pay off."""
+    # Variable-length types have no item size: count 8 bytes per element.
+    return sum(math.prod(s.shape) * getattr(s.dtype, "item_size", 8) for s in specs)
 
 
 PARALLEL_MIN_BYTES = 512 * 1024

@@ -10,14 +10,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zcodecs.codecs._base import JSON, ArrayBytesCodec, BaseCodec, byte_view
+from zcodecs.codecs._base import JSON, ArrayBytesCodec, BaseCodec
 from zcodecs.codecs._bytes import BytesCodec
 from zcodecs.codecs._config import check_enum, check_int, parse_named_configuration, short
 from zcodecs.codecs._crc32c_codec import Crc32cCodec
-from zcodecs.codecs.sharding._index import EMPTY, ShardLayout, decode_index
+from zcodecs.codecs.sharding._index import ShardLayout
+from zcodecs.codecs.sharding._partial import decode_partial, encode_partial
 from zcodecs.codecs.sharding._shard import (
     assemble,
-    decode_chunks_into,
+    decode_whole,
     encode_chunks,
     nonfill_mask,
 )
@@ -26,7 +27,6 @@ from zcodecs.errors import (
     ConfigurationTypeError,
     EncodeError,
     MetadataError,
-    ShardError,
 )
 from zcodecs.metadata import ArraySpec
 
@@ -307,8 +307,6 @@ class ShardingCodec(ArrayBytesCodec):
         numpy.ndarray or None
             The selected region, or None if the shard does not exist.
         """
-        from zcodecs.codecs.sharding._partial import decode_partial
-
         return decode_partial(self.layout(shard_spec), source, selection)
 
     def encode_partial_single(self, source: Any, value: Any, selection: Any,
@@ -319,8 +317,6 @@ class ShardingCodec(ArrayBytesCodec):
         overwritten ones are read and decoded.  The caller serializes writers
         of one key (the pipeline holds a per-key lock).
         """
-        from zcodecs.codecs.sharding._partial import encode_partial
-
         encode_partial(self, self.layout(shard_spec), source, value, selection, shard_spec)
 
     async def decode_partial(self, batch_info: Iterable[tuple[Any, Any, ArraySpec]]
@@ -364,32 +360,3 @@ def _as_shard_array(layout: ShardLayout, chunk: Any, spec: ArraySpec) -> np.ndar
         raise EncodeError(f"{_NAME}: got an array of shape {array.shape}, the shard is "
                           f"{spec.shape}")
     return array
-
-
-def decode_whole(layout: ShardLayout, chunk: Any, where: str,
-                 out: np.ndarray[Any, Any] | None = None) -> np.ndarray[Any, Any]:
-    """Decode a complete shard's bytes (see :meth:`ShardingCodec.decode_chunk`).
-
-    With ``out`` (a writable array of the shard's shape, any strides) the
-    inner chunks are copied from their decode blocks straight into it.
-    """
-    view = byte_view(chunk)
-    n = view.size
-    isz = layout.index_size
-    if n < isz:
-        raise ShardError(f"{where}: {n} bytes cannot hold the {isz}-byte shard index: "
-                         f"the shard is truncated")
-    raw = view[:isz] if layout.index_at_start else view[n - isz:]
-    index = decode_index(layout, raw, n, where).reshape(layout.n_chunks, 2)
-    blocks = np.empty((layout.n_chunks,) + layout.chunk_shape, dtype=layout.native)
-    present = index[:, 0] != EMPTY
-    if not present.all():
-        blocks[~present] = layout.chunk_spec.fill_value
-    items = [(i, view[int(index[i, 0]): int(index[i, 0] + index[i, 1])], blocks[i])
-             for i in np.flatnonzero(present).tolist()]
-    decode_chunks_into(layout, items, where)
-    grid = blocks.reshape(layout.chunks_per_shard + layout.chunk_shape)
-    if out is not None:
-        layout.blocks_view(out)[...] = grid
-        return out
-    return layout.from_blocks(grid, layout.chunks_per_shard)

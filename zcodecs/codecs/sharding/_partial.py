@@ -25,6 +25,7 @@ from zcodecs.codecs.sharding._ranges import fetch_ranges, where_of
 from zcodecs.codecs.sharding._shard import (
     assemble,
     decode_chunks_into,
+    decode_whole,
     encode_chunks,
     nonfill_mask,
 )
@@ -198,7 +199,6 @@ def _decode_region(layout: ShardLayout, win: _Window, index: np.ndarray[Any, Any
 def decode_partial(layout: ShardLayout, source: Any, selection: Any
                    ) -> np.ndarray[Any, Any] | None:
     """``shard[selection]`` read from ``source`` (None if the shard does not exist)."""
-    from zcodecs.codecs.sharding._codec import decode_whole
 
     where = where_of(source)
     shape = tuple(c * s for c, s in zip(layout.chunks_per_shard, layout.chunk_shape,
@@ -251,7 +251,6 @@ def _store(source: Any, data: Any) -> None:
 def encode_partial(codec: Any, layout: ShardLayout, source: Any, value: Any, selection: Any,
                    shard_spec: Any) -> None:
     """Merge ``value`` into ``shard[selection]`` stored in ``source``."""
-    from zcodecs.codecs.sharding._codec import decode_whole
 
     where = where_of(source)
     spec_shape = tuple(shard_spec.shape)

@@ -8,11 +8,17 @@ from typing import Any
 import numpy as np
 
 from zcodecs.codecs._base import byte_view
-from zcodecs.codecs.sharding._index import EMPTY, ShardLayout, encode_index, reraise_in
+from zcodecs.codecs.sharding._index import (
+    EMPTY,
+    ShardLayout,
+    decode_index,
+    encode_index,
+    reraise_in,
+)
 from zcodecs.codecs.sharding._morton import morton_order
-from zcodecs.errors import ZcodecsError
+from zcodecs.errors import ShardError, ZcodecsError
 
-__all__ = ["assemble", "decode_chunks_into", "encode_chunks", "nonfill_mask"]
+__all__ = ["assemble", "decode_chunks_into", "decode_whole", "encode_chunks", "nonfill_mask"]
 
 
 def _coord(layout: ShardLayout, flat: int) -> tuple[int, ...]:
@@ -117,3 +123,32 @@ def assemble(layout: ShardLayout, encoded: Sequence[Any]) -> np.ndarray[Any, Any
     else:
         buf[pos:] = raw
     return buf
+
+
+def decode_whole(layout: ShardLayout, chunk: Any, where: str,
+                 out: np.ndarray[Any, Any] | None = None) -> np.ndarray[Any, Any]:
+    """Decode a complete shard's bytes (see :meth:`ShardingCodec.decode_chunk`).
+
+    With ``out`` (a writable array of the shard's shape, any strides) the
+    inner chunks are copied from their decode blocks straight into it.
+    """
+    view = byte_view(chunk)
+    n = view.size
+    isz = layout.index_size
+    if n < isz:
+        raise ShardError(f"{where}: {n} bytes cannot hold the {isz}-byte shard index: "
+                         f"the shard is truncated")
+    raw = view[:isz] if layout.index_at_start else view[n - isz:]
+    index = decode_index(layout, raw, n, where).reshape(layout.n_chunks, 2)
+    blocks = np.empty((layout.n_chunks,) + layout.chunk_shape, dtype=layout.native)
+    present = index[:, 0] != EMPTY
+    if not present.all():
+        blocks[~present] = layout.chunk_spec.fill_value
+    items = [(i, view[int(index[i, 0]): int(index[i, 0] + index[i, 1])], blocks[i])
+             for i in np.flatnonzero(present).tolist()]
+    decode_chunks_into(layout, items, where)
+    grid = blocks.reshape(layout.chunks_per_shard + layout.chunk_shape)
+    if out is not None:
+        layout.blocks_view(out)[...] = grid
+        return out
+    return layout.from_blocks(grid, layout.chunks_per_shard)
