@@ -12,6 +12,7 @@ from zcodecs.codecs._base import (
     BaseCodec,
     BytesBytesCodec,
     CodecKind,
+    byte_view,
 )
 from zcodecs.codecs._blosc_codec import BloscCname, BloscCodec, BloscShuffle
 from zcodecs.codecs._bytes import BytesCodec, Endian
@@ -42,6 +43,7 @@ __all__ = [
     "VLenBytesCodec",
     "VLenUTF8Codec",
     "ZstdCodec",
+    "byte_view",
     "codec_from_dict",
 ]
 

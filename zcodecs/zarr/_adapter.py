@@ -26,8 +26,7 @@ from zarr.core.buffer import default_buffer_prototype
 from zarr.dtype import parse_data_type
 from zarr.errors import UnstableSpecificationWarning
 
-from zcodecs.codecs import ArrayArrayCodec, ArrayBytesCodec, BaseCodec, BytesBytesCodec
-from zcodecs.codecs._base import byte_view
+from zcodecs.codecs import ArrayArrayCodec, ArrayBytesCodec, BaseCodec, BytesBytesCodec, byte_view
 from zcodecs.errors import ConfigurationError
 from zcodecs.metadata import ArraySpec
 

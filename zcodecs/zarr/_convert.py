@@ -16,7 +16,11 @@ from zcodecs.dtype import get_data_type_from_json
 from zcodecs.errors import ConfigurationError, UnknownCodecError
 from zcodecs.metadata import ArrayConfig, ArraySpec
 
-__all__ = ["SpecCache", "convert_codecs", "convert_dtype"]
+__all__ = ["NotEvolvedError", "SpecCache", "convert_codecs", "convert_dtype"]
+
+
+class NotEvolvedError(ConfigurationError):
+    """A zarr codec cannot be written as JSON until it is evolved (Blosc's typesize)."""
 
 
 def _json(value: Any) -> Any:
@@ -46,7 +50,7 @@ def convert_codecs(codecs: Iterable[Any]) -> list[BaseCodec]:
             entry = _json(codec.to_dict())
         except (ValueError, TypeError, NotImplementedError, AttributeError) as e:
             if getattr(codec, "to_dict", None) is not None and _json_deferred(codec):
-                raise ConfigurationError(f"{type(codec).__name__}: {e}") from e
+                raise NotEvolvedError(f"{type(codec).__name__}: {e}") from e
             entry = None
         try:
             if entry is None:

@@ -14,7 +14,7 @@ from zarr.core.codec_pipeline import BatchedCodecPipeline, codecs_from_list
 
 from zcodecs.errors import ConfigurationError, UnknownCodecError, ZcodecsError
 from zcodecs.pipeline import CodecPipeline
-from zcodecs.zarr._convert import SpecCache, convert_codecs
+from zcodecs.zarr._convert import NotEvolvedError, SpecCache, convert_codecs
 from zcodecs.zarr._sources import (
     AsyncStoreSource,
     PrefetchedSource,
@@ -76,11 +76,11 @@ class ZcodecsCodecPipeline(ZarrCodecPipeline):
         codecs_from_list(codecs)
         try:
             return cls(codecs, inner=CodecPipeline.from_codecs(convert_codecs(codecs)))
-        except UnknownCodecError as e:
-            return cls._fall_back(codecs, e)
-        except ConfigurationError:
-            # Not evolved yet (e.g. Blosc without typesize): convert in evolve.
+        except NotEvolvedError:
+            # e.g. Blosc without typesize: converted when zarr evolves the pipeline.
             return cls(codecs)
+        except (UnknownCodecError, ConfigurationError) as e:
+            return cls._fall_back(codecs, e)
 
     @classmethod
     def _fall_back(cls, codecs: tuple[Any, ...], why: ZcodecsError) -> ZcodecsCodecPipeline:
@@ -115,7 +115,7 @@ class ZcodecsCodecPipeline(ZarrCodecPipeline):
             return
         try:
             inner = CodecPipeline.from_codecs(convert_codecs(codecs))
-        except ConfigurationError:
+        except NotEvolvedError:
             inner = None
         self.__init__(codecs, inner=inner)  # type: ignore[misc]
 
