@@ -95,16 +95,17 @@ def test_bytes_match_zarr_default_pipeline(kind, tmp_path):
     # zcodecs writes what zarr-python's own pipeline writes (deterministic codecs)
     a = np.arange(120 * 90, dtype="i4").reshape(120, 90)
     stores = {}
-    for name, ctx in [("zcodecs", zz.enable()),
-                      ("zarr", zarr.config.set({"codec_pipeline.path":
-                                                "zarr.core.codec_pipeline.BatchedCodecPipeline"}))]:
-        with ctx:
+    paths = {"zcodecs": zz.PIPELINE_PATH,
+             "zarr": "zarr.core.codec_pipeline.BatchedCodecPipeline"}
+    for name, path in paths.items():
+        with zarr.config.set({"codec_pipeline.path": path}):
             store = zarr.storage.MemoryStore() if kind == "memory" else \
                 zarr.storage.LocalStore(tmp_path / name)
             arr = zarr.create_array(store=store, shape=a.shape, dtype="i4", chunks=(10, 30),
                                     shards=(40, 90), compressors=[zc.ZstdCodec(level=2)],
                                     fill_value=0)
             arr[...] = a
+            assert type(pipeline_of(arr)).__name__ == path.rsplit(".", 1)[1]
             stores[name] = {k: zarr.core.sync.sync(store.get(k, zarr.core.buffer.
                                                              default_buffer_prototype()))
                             .to_bytes() for k in zarr.core.sync.sync(_keys(store))}
