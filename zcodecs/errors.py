@@ -19,6 +19,7 @@ __all__ = [
     "SizeLimitError",
     "ShardIndexError",
     "UnsupportedError",
+    "BufferOverlapError",
     "BufferTypeError",
     "DataTypeValidationError",
     "ScalarTypeError",
@@ -66,6 +67,13 @@ class ShardIndexError(DecodeError):
 
 class UnsupportedError(CodecError):
     """A valid but unsupported feature (e.g. Blosc's snappy compressor)."""
+
+
+class BufferOverlapError(CodecError):
+    """An ``out=`` buffer overlaps the input: decoders never run in place.
+
+    The message names the function.
+    """
 
 
 class BufferTypeError(ZcodecsError, TypeError):
