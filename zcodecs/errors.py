@@ -22,6 +22,7 @@ __all__ = [
     "BufferOverlapError",
     "BufferTypeError",
     "DataTypeValidationError",
+    "UnknownDataTypeError",
     "ScalarTypeError",
     "ScalarValueError",
     "MetadataError",
@@ -82,6 +83,13 @@ class BufferTypeError(ZcodecsError, TypeError):
 
 class DataTypeValidationError(ZcodecsError, ValueError):
     """A data type or its JSON form is invalid."""
+
+
+class UnknownDataTypeError(DataTypeValidationError, KeyError):
+    """No data type is registered under a name (also a :class:`KeyError`)."""
+
+    def __str__(self) -> str:  # KeyError would show the message quoted
+        return str(self.args[0]) if self.args else ""
 
 
 class ScalarTypeError(ZcodecsError, TypeError):

@@ -12,7 +12,12 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from zcodecs.dtype._base import short_repr
-from zcodecs.errors import MetadataError, UnknownCodecError
+from zcodecs.errors import (
+    ConfigurationError,
+    ConfigurationTypeError,
+    MetadataError,
+    UnknownCodecError,
+)
 
 __all__ = [
     "CODEC_ENTRY_POINT_GROUP",
@@ -47,18 +52,19 @@ class CodecRegistry:
 
         Raises
         ------
-        TypeError
+        zcodecs.errors.ConfigurationTypeError
             If ``name`` is not a non-empty string or ``cls`` is not a class.
-        ValueError
+        zcodecs.errors.ConfigurationError
             If another class is already registered under ``name``.
         """
         if not isinstance(name, str) or not name:
-            raise TypeError(f"codec names must be non-empty strings, got {name!r}")
+            raise ConfigurationTypeError(f"codec names must be non-empty strings, got {name!r}")
         if not isinstance(cls, type):
-            raise TypeError(f"a codec must be registered as a class, got {cls!r}")
+            raise ConfigurationTypeError(f"a codec must be registered as a class, got {cls!r}")
         old = self.contents.get(name)
         if old is not None and old is not cls:
-            raise ValueError(f"codec name {name!r} is already registered to {old.__name__}")
+            raise ConfigurationError(
+                f"codec name {name!r} is already registered to {old.__name__}")
         self.contents[name] = cls
 
     def unregister(self, name: str) -> None:
