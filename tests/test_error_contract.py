@@ -410,3 +410,81 @@ def test_chain_refuses_out_overlapping_any_source() -> None:
     outs50 = [np.empty(n, np.uint8) for _ in range(49)] + [mv[3:3 + n]]
     with pytest.raises(E.BufferOverlapError, match="chunk 49"):
         L.chain_decode_into(plan, srcs50, outs50)
+
+
+# ---------------------------------------------------------------------------
+# The C libraries' error tables (by code, never by message)
+
+ZSTD_TABLE = [  # ZSTD_ErrorCode value -> class name
+    (22, "ChecksumError"), (70, "OutputSizeError"), (80, "OutputSizeError"),
+    (64, "MemoryError"), (66, "MemoryError"), (12, "UnsupportedError"),
+    (14, "UnsupportedError"), (16, "UnsupportedError"), (32, "UnsupportedError"),
+    (40, "ConfigurationError"), (41, "ConfigurationError"), (42, "ConfigurationError"),
+    (1, "DecodeError"), (10, "DecodeError"), (20, "DecodeError"), (72, "DecodeError"),
+]
+
+
+@pytest.mark.parametrize(("code", "cls"), ZSTD_TABLE)
+def test_zstd_error_table(code: int, cls: str) -> None:
+    from zcodecs._ext import _zstd
+    got, name = _zstd._error_kind(code)
+    assert got == cls and name and name != "No error detected"
+
+
+ZLIB_TABLE = [(-3, "DecodeError", "Z_DATA_ERROR"), (-5, "DecodeError", "Z_BUF_ERROR"),
+              (-4, "MemoryError", "Z_MEM_ERROR"), (2, "UnsupportedError", "Z_NEED_DICT"),
+              (-6, "UnsupportedError", "Z_VERSION_ERROR"), (-2, "DecodeError", "Z_STREAM_ERROR"),
+              (-1, "DecodeError", "Z_ERRNO")]
+
+
+@pytest.mark.parametrize(("code", "cls", "name"), ZLIB_TABLE)
+def test_zlib_error_table(code: int, cls: str, name: str) -> None:
+    from zcodecs._ext import _gzip
+    assert _gzip._error_kind(code) == (cls, name)
+
+
+def _gzip_member(payload: bytes, *, fhcrc: bool = False) -> bytes:
+    import struct
+    import zlib
+    header = b"\x1f\x8b\x08" + bytes([2 if fhcrc else 0]) + bytes(6)
+    if fhcrc:
+        header += struct.pack("<H", zlib.crc32(header) & 0xFFFF)
+    co = zlib.compressobj(6, zlib.DEFLATED, -15)
+    body = co.compress(payload) + co.flush()
+    return header + body + struct.pack("<II", zlib.crc32(payload), len(payload) & 0xFFFFFFFF)
+
+
+def test_gzip_checksum_errors_in_any_member() -> None:
+    a, b = b"first member " * 100, b"second member " * 100
+    good = _gzip_member(a) + _gzip_member(b, fhcrc=True)
+    assert L.gzip_decompress(good) == a + b
+    bad_crc_second = good[:-8] + _flip(good[-8:], 0)
+    bad_len_second = good[:-4] + _flip(good[-4:], 0)
+    first = _gzip_member(a)
+    bad_hcrc = first + _flip(_gzip_member(b, fhcrc=True), 10)
+    for frame in (bad_crc_second, bad_len_second, bad_hcrc):
+        with pytest.raises(E.ChecksumError, match="Z_DATA_ERROR"):
+            L.gzip_decompress(frame)
+        with pytest.raises(E.ChecksumError):
+            L.gzip_decompress(frame, out=bytearray(len(a + b)))
+    # invalid deflate data (reserved block type 3) stays a plain DecodeError; a
+    # stream that still inflates but to other bytes is caught by the CRC32
+    second = bytearray(_gzip_member(b))
+    second[10] = 0x07  # BFINAL=1, BTYPE=11
+    corrupt = first + bytes(second)
+    with pytest.raises(E.DecodeError) as info:
+        L.gzip_decompress(corrupt)
+    assert not isinstance(info.value, E.ChecksumError)
+
+
+def test_chain_checksum_errors_are_checksum_errors() -> None:
+    plan = L.ChainPlan([("zstd", 3, True)])
+    enc = L.chain_encode(plan, [DATA])[0]
+    with pytest.raises(E.ChecksumError, match="chunk 0"):
+        L.chain_decode_into(plan, [_flip(enc, -1)], [bytearray(len(DATA))])
+    gz = L.ChainPlan([("gzip", 5), ("crc32c",)])
+    enc = L.chain_encode(gz, [DATA])[0]
+    with pytest.raises(E.ChecksumError):  # gzip's own trailer, under a valid crc32c
+        bad = _flip(enc[:-4], -8)
+        L.chain_decode_into(gz, [bad + L.crc32c(bad).to_bytes(4, "little")],
+                            [bytearray(len(DATA))])
