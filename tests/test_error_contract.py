@@ -346,6 +346,15 @@ def test_gzip_max_size_2_64_minus_1_returns() -> None:
     assert result == [DATA]
 
 
+@pytest.mark.parametrize(("label", "fn", "frame"), DECODERS, ids=[d[0] for d in DECODERS])
+def test_max_size_checked_with_out_too(label: str, fn: Callable[..., Any], frame: bytes) -> None:
+    out = bytearray(len(DATA))
+    assert fn(frame, out=out, max_size=2**70) is out and out == DATA
+    for bad, cls in [(1.5, CT), (-1, CV), ("1", CT)]:
+        with pytest.raises(cls):
+            fn(frame, out=bytearray(len(DATA)), max_size=bad)
+
+
 def test_count_uses_the_same_size_rule_in_vlen() -> None:
     for fn in (L.vlen_decode_bytes, L.vlen_decode_utf8):
         assert len(fn(VLEN, np.int32(2))) == 2

@@ -662,6 +662,7 @@ def blosc_decompress(data, out=None, *, max_size=None):
     cdef Scratch* scratch = NULL
     cdef ZSTD_DCtx* zdctx = NULL
     cdef zc_error err
+    check_max_size(max_size, "blosc_decompress")  # out= or not (the shared rule)
     acquire_read(data, &src, "blosc_decompress")
     try:
         ip = <const uint8_t*>src.buf

@@ -472,8 +472,8 @@ def gzip_decompress(data, out=None, *, max_size=None):
     cdef uint32_t isize
     cdef zc_error err
     memset(&strm, 0, sizeof(z_stream))
-    if out is None:
-        limit = max_size_limit(max_size, "gzip_decompress", <size_t>PY_SSIZE_T_MAX)
+    # validated before any data, out= or not
+    limit = max_size_limit(max_size, "gzip_decompress", <size_t>PY_SSIZE_T_MAX)
     acquire_read(data, &src, "gzip_decompress")
     try:
         if src.len == 0:

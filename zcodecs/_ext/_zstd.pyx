@@ -12,6 +12,7 @@ from zcodecs._ext._buffers cimport (
     acquire_read,
     acquire_write,
     check_int_arg,
+    check_max_size,
     check_no_overlap,
     init_view,
     max_size_limit,
@@ -394,8 +395,7 @@ def zstd_decompress(data, out=None, *, max_size=None):
     cdef char* op
     cdef int rc
     cdef zc_error err
-    if out is None:
-        max_size_limit(max_size, "zstd_decompress", 0)  # validated before any data
+    check_max_size(max_size, "zstd_decompress")  # validated before any data, out= or not
     acquire_read(data, &src, "zstd_decompress")
     try:
         if src.len == 0:
