@@ -535,3 +535,40 @@ def test_mutated_chunks_fail_cleanly(chain: str) -> None:
         L.chain_decode_into(plan, [enc], [again])
         assert again.tobytes() == payload
     assert failures > 25  # blosc ignores bytes after its frame; unchecked bytes may pass
+
+
+def _stored_gzip_of_length(target: int) -> tuple[bytes, bytes]:
+    """(payload, a stored gzip member of it exactly ``target`` bytes long)."""
+    guess = target - 18 - 5 * (target // 65535 + 1)
+    for p in range(max(guess - 12, 0), guess + 12):
+        payload = mixed_bytes(p, seed=p)
+        co = zlib.compressobj(0, zlib.DEFLATED, 31)
+        member = co.compress(payload) + co.flush()
+        if len(member) == target:
+            return payload, member
+    raise AssertionError(f"no stored gzip member of {target} bytes")
+
+
+@pytest.mark.parametrize("edge", [4096, 65536, 131072, 1 << 20, 2 << 20])
+@pytest.mark.parametrize("delta", [-1, 0, 1])
+@pytest.mark.parametrize("nframes", [1, 3])
+def test_chain_zstd_no_content_size_around_piece_edges(edge: int, delta: int,
+                                                       nframes: int) -> None:
+    # An intermediate zstd stage decodes into scratch through the streaming
+    # path (the chain's copy of the zstd piece loop): its decoded size -- the
+    # gzip stream under it -- sits on a piece edge.  Several frames: the
+    # concatenated gzip members each end on a frame end.
+    payload, member = _stored_gzip_of_length(edge + delta)
+    comp = zstandard.ZstdCompressor(level=1, write_content_size=False)
+    src = b"".join(comp.compress(member) for _ in range(nframes))
+    plan = L.ChainPlan([("gzip", 0), ("zstd", 1, False)])
+    out = np.empty(len(payload) * nframes, np.uint8)
+    L.chain_decode_into(plan, [src], [out])
+    assert out.tobytes() == payload * nframes
+    # and as the last decode step (straight into out)
+    plan2 = L.ChainPlan([("zstd", 1, False), ("crc32c",)])
+    src2 = comp.compress(payload) * nframes
+    src2 += L.crc32c(src2).to_bytes(4, "little")
+    out2 = np.empty(len(payload) * nframes, np.uint8)
+    L.chain_decode_into(plan2, [src2], [out2])
+    assert out2.tobytes() == payload * nframes

@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from zcodecs._ext._shard_index import EMPTY, pack_shard_index, unpack_shard_index
-from zcodecs.errors import BufferTypeError, CodecError, DecodeError, ShardIndexError
+from zcodecs.errors import (
+    BufferTypeError,
+    ConfigurationError,
+    ConfigurationTypeError,
+    DecodeError,
+    ShardIndexError,
+)
 
 MAX = 2**64 - 1
 
@@ -169,14 +175,16 @@ def test_error_hierarchy():
 
 def test_invalid_arguments():
     packed = struct.pack("<QQ", 0, 1)
-    with pytest.raises(CodecError):
+    with pytest.raises(ConfigurationError):
         unpack_shard_index(packed, (-1,), 10)
-    with pytest.raises(CodecError):
+    with pytest.raises(ConfigurationError):
         unpack_shard_index(packed, (1,), -1)
-    with pytest.raises(CodecError):
+    with pytest.raises(ConfigurationError):
         unpack_shard_index(packed, (1,), 2**64)
-    with pytest.raises(TypeError):
+    with pytest.raises(ConfigurationTypeError):
         unpack_shard_index(packed, (1.5,), 10)
+    with pytest.raises(ConfigurationTypeError):
+        unpack_shard_index(packed, (1,), True)
     with pytest.raises(BufferTypeError):
         unpack_shard_index(np.zeros(4, np.uint8)[::2], (1,), 10)
 

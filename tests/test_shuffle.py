@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from zcodecs._ext import _shuffle as zs
-from zcodecs.errors import BufferTypeError, CodecError, OutputSizeError
+from zcodecs.errors import (
+    BufferOverlapError,
+    BufferTypeError,
+    CodecError,
+    ConfigurationError,
+    ConfigurationTypeError,
+    OutputSizeError,
+)
 
 numcodecs = pytest.importorskip("numcodecs")
 
@@ -118,13 +125,13 @@ def test_elementsize_one_and_larger_than_data():
 
 @pytest.mark.parametrize("bad", [0, -1, -8])
 def test_elementsize_invalid(bad):
-    with pytest.raises(CodecError):
+    with pytest.raises(ConfigurationError):
         zs.shuffle(b"abcd", bad)
-    with pytest.raises(CodecError):
+    with pytest.raises(ConfigurationError):
         zs.unshuffle(b"abcd", bad)
-    with pytest.raises(TypeError):
+    with pytest.raises(ConfigurationTypeError):
         zs.shuffle(b"abcd", 2.0)
-    with pytest.raises(CodecError):
+    with pytest.raises(ConfigurationError):
         zs.shuffle(b"abcd", -(2**70))
 
 
@@ -220,19 +227,19 @@ def test_non_contiguous_raises():
 
 def test_overlap_raises():
     buf = bytearray(random_bytes(1000))
-    with pytest.raises(CodecError):
+    with pytest.raises(BufferOverlapError):
         zs.shuffle(buf, 4, out=buf)
     mv = memoryview(buf)
-    with pytest.raises(CodecError):  # same memory, different objects
+    with pytest.raises(BufferOverlapError):  # same memory, different objects
         zs.shuffle(mv[:500], 4, out=mv[:500])
-    with pytest.raises(CodecError):
+    with pytest.raises(BufferOverlapError):
         zs.unshuffle(mv[:500], 4, out=mv[100:600])
-    with pytest.raises(CodecError):
+    with pytest.raises(BufferOverlapError):
         zs.shuffle(mv[100:600], 4, out=mv[:500])
-    with pytest.raises(CodecError):
+    with pytest.raises(BufferOverlapError):
         zs.shuffle(mv[:400], 4, out=mv[399:])
     arr = np.frombuffer(buf, np.uint8)
-    with pytest.raises(CodecError):
+    with pytest.raises(BufferOverlapError):
         zs.shuffle(arr[:16], 4, out=arr)
     assert issubclass(CodecError, ValueError)
     # adjacent but disjoint is fine

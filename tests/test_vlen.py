@@ -31,7 +31,6 @@ from zcodecs.codecs import VLenBytesCodec, VLenUTF8Codec, codec_from_dict
 from zcodecs.dtype import FixedLengthUTF32, VariableLengthBytes, VariableLengthUTF8
 from zcodecs.errors import (
     BufferTypeError,
-    CodecError,
     ConfigurationError,
     DecodeError,
     EncodeError,
@@ -372,7 +371,7 @@ def test_utf8_validation_agrees_with_python() -> None:
 
 
 def test_decode_argument_errors() -> None:
-    with pytest.raises(CodecError, match="count must be >= 0"):
+    with pytest.raises(ConfigurationError, match="count must be >= 0"):
         L.vlen_decode_bytes(reference([]), -1)
     with pytest.raises(TypeError):
         L.vlen_decode_utf8(reference([]), 1.0)

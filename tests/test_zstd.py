@@ -121,3 +121,48 @@ def test_zstd_bad_arguments() -> None:
         zstd_compress("text")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         zstd_decompress(zstd_compress(b"abc"), max_size=-1)
+
+
+# Frames without a content size are decoded piece by piece: the first piece
+# is at least 4 KiB (at most 1 MiB, or the frame's decompress bound), then
+# pieces double.  A frame that ends exactly at a piece's end used to be read
+# as truncated (zstd waits for the next frame's header once a piece is full).
+_PIECE_EDGES = [4096, 8192, 65536, 131072, 262144, 1 << 20, 2 << 20, 3 << 20, 4 << 20]
+STREAM_SIZES = sorted({n + d for n in _PIECE_EDGES for d in (-1, 0, 1)})
+
+
+def _no_size_frame(data: bytes) -> bytes:
+    return zstandard.ZstdCompressor(level=1, write_content_size=False).compress(data)
+
+
+@pytest.mark.parametrize("n", STREAM_SIZES)
+def test_zstd_no_content_size_around_piece_edges(n: int) -> None:
+    data = mixed_bytes(n, seed=n)
+    frame = _no_size_frame(data)
+    assert zstd_decompress(frame) == data
+    assert zstd_decompress(frame, max_size=n) == data
+    with pytest.raises(errors.SizeLimitError):
+        zstd_decompress(frame, max_size=n - 1)
+    out = bytearray(n)
+    assert zstd_decompress(frame, out=out) is out and out == data
+
+
+@pytest.mark.parametrize("n", STREAM_SIZES)
+def test_zstd_concatenated_no_content_size_around_piece_edges(n: int) -> None:
+    # several frames whose total (and whose first frame) ends on a piece edge
+    a, b = mixed_bytes(n // 2, seed=1), mixed_bytes(n - n // 2, seed=2)
+    frames = _no_size_frame(a) + _no_size_frame(b)
+    assert zstd_decompress(frames) == a + b
+    three = _no_size_frame(a) * 3
+    assert zstd_decompress(three) == a * 3
+    whole = mixed_bytes(n, seed=3)
+    assert zstd_decompress(_no_size_frame(whole) + _no_size_frame(b"")) == whole
+    assert zstd_decompress(_no_size_frame(whole) * 2) == whole * 2
+
+
+@pytest.mark.parametrize("n", [4096, 65536, 131072, 1 << 20])
+def test_zstd_no_content_size_truncated_still_refused(n: int) -> None:
+    frame = _no_size_frame(mixed_bytes(n, seed=n))
+    for cut in (1, 2, len(frame) // 2):
+        with pytest.raises(errors.DecodeError):
+            zstd_decompress(frame[:-cut])

@@ -19,8 +19,10 @@ __all__ = [
     "SizeLimitError",
     "ShardIndexError",
     "UnsupportedError",
+    "BufferOverlapError",
     "BufferTypeError",
     "DataTypeValidationError",
+    "UnknownDataTypeError",
     "ScalarTypeError",
     "ScalarValueError",
     "MetadataError",
@@ -68,12 +70,26 @@ class UnsupportedError(CodecError):
     """A valid but unsupported feature (e.g. Blosc's snappy compressor)."""
 
 
+class BufferOverlapError(CodecError):
+    """An ``out=`` buffer overlaps the input: decoders never run in place.
+
+    The message names the function.
+    """
+
+
 class BufferTypeError(ZcodecsError, TypeError):
     """An argument does not export a usable buffer (e.g. not contiguous)."""
 
 
 class DataTypeValidationError(ZcodecsError, ValueError):
     """A data type or its JSON form is invalid."""
+
+
+class UnknownDataTypeError(DataTypeValidationError, KeyError):
+    """No data type is registered under a name (also a :class:`KeyError`)."""
+
+    def __str__(self) -> str:  # KeyError would show the message quoted
+        return str(self.args[0]) if self.args else ""
 
 
 class ScalarTypeError(ZcodecsError, TypeError):

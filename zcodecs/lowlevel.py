@@ -9,9 +9,15 @@ contiguous first with ``numpy.ascontiguousarray``.
 
 Decoders take ``out=`` to write into caller memory (the decoded size must
 match ``out`` exactly; nothing is ever written past its end) and, when no
-``out`` is given, ``max_size=`` to bound the allocation.  Errors derive from
-:mod:`zcodecs.errors`; decoding errors are :class:`ValueError` subclasses and
-carry the C library's error name.
+``out`` is given, ``max_size=`` to bound the allocation (an int >= 0; values
+above ``sys.maxsize`` are clamped to it).  An ``out`` overlapping the input is
+refused (:class:`~zcodecs.errors.BufferOverlapError`).  Every error derives
+from :class:`zcodecs.errors.ZcodecsError`: bad parameters raise
+:class:`~zcodecs.errors.ConfigurationError` (a ``ValueError``) or
+:class:`~zcodecs.errors.ConfigurationTypeError` (a ``TypeError``); decoding
+errors are :class:`~zcodecs.errors.DecodeError` subclasses
+(:class:`~zcodecs.errors.ChecksumError` for any checksum failure) that carry
+the C library's error name.
 
 :class:`ChainPlan` with :func:`chain_decode_into` and :func:`chain_encode`
 run the bytes part of a codec chain (byte swap, blosc, zstd, gzip, crc32c)

@@ -40,6 +40,7 @@ from zcodecs._ext._blosc_c cimport (
 from zcodecs._ext._buffers cimport (
     acquire_read,
     acquire_write,
+    check_int_arg,
     check_max_size,
     init_view,
     release,
@@ -85,11 +86,14 @@ from zcodecs._ext._zstd cimport (
     ZSTD_maxCLevel,
     thread_cctx,
     thread_dctx,
+    trim_thread_contexts,
 )
 
 import threading
 
 from zcodecs.errors import (
+    ConfigurationError,
+    ConfigurationTypeError,
     DecodeError,
     OutputSizeError,
     SizeLimitError,
@@ -396,13 +400,13 @@ cdef int blosc_shuffle_code(object shuffle, int32_t typesize) except -2:
     try:
         return _SHUFFLES[key]
     except (KeyError, TypeError):
-        raise ValueError(
+        raise ConfigurationError(
             f"blosc shuffle must be one of {SHUFFLES} (or 0/1/2, -1 = auto), got {shuffle!r}"
         ) from None
 
 
-def blosc_compress(data, *, int typesize, cname="zstd", int clevel=5, shuffle="shuffle",
-                   Py_ssize_t blocksize=0):
+def blosc_compress(data, *, typesize, cname="zstd", clevel=5, shuffle="shuffle",
+                   blocksize=0):
     """Compress ``data`` into one Blosc1 frame (readable by c-blosc 1.x and c-blosc2).
 
     Parameters
@@ -428,13 +432,11 @@ def blosc_compress(data, *, int typesize, cname="zstd", int clevel=5, shuffle="s
     bytes
     """
     cdef int cn = blosc_cname_code(cname)
-    if clevel < 0 or clevel > 9:
-        raise ValueError(f"blosc clevel must be in 0..9, got {clevel}")
-    if typesize < 1 or typesize > 255:
-        raise ValueError(f"blosc typesize must be in 1..255, got {typesize}")
-    if blocksize < 0 or blocksize > INT_MAX:
-        raise ValueError(f"blosc blocksize must be >= 0 and < 2**31, got {blocksize}")
-    cdef int shuf = blosc_shuffle_code(shuffle, typesize)
+    cdef int level = <int>check_int_arg(clevel, "blosc_compress", "blosc clevel", 0, 9)
+    cdef int tsize = <int>check_int_arg(typesize, "blosc_compress", "blosc typesize", 1, 255)
+    cdef int bsize = <int>check_int_arg(blocksize, "blosc_compress", "blosc blocksize", 0,
+                                        INT_MAX)
+    cdef int shuf = blosc_shuffle_code(shuffle, tsize)
     cdef Py_buffer src
     init_view(&src)
     cdef PyObject* raw = NULL
@@ -443,32 +445,33 @@ def blosc_compress(data, *, int typesize, cname="zstd", int clevel=5, shuffle="s
     cdef zc_error err
     cdef ZSTD_CCtx* cctx = thread_cctx() if cn == N_ZSTD else NULL
     cdef Scratch* scratch = _thread_scratch()
-    blosc_prepare_encoder(scratch, cn, clevel)
+    blosc_prepare_encoder(scratch, cn, level)
     acquire_read(data, &src, "blosc_compress")
     try:
         if src.len > INT_MAX - 2 * HEADER:
-            raise ValueError(f"blosc: input of {src.len} bytes exceeds the Blosc1 limit "
-                             f"of {INT_MAX - 2 * HEADER} bytes")
+            raise ConfigurationError(f"blosc: input of {src.len} bytes exceeds the Blosc1 "
+                                     f"limit of {INT_MAX - 2 * HEADER} bytes")
         raw = new_bytes(src.len + HEADER)
         with nogil:
             rc = blosc_encode(<const uint8_t*>src.buf, <size_t>src.len,
-                              <uint8_t*>zc_bytes_data(raw), cn, clevel, typesize, shuf,
-                              <int32_t>blocksize, cctx, scratch, &cbytes, &err)
+                              <uint8_t*>zc_bytes_data(raw), cn, level, tsize, shuf,
+                              <int32_t>bsize, cctx, scratch, &cbytes, &err)
         if rc != 0:
             zc_raise(&err, "")
         return finish_bytes(&raw, <Py_ssize_t>cbytes)
     finally:
         drop_bytes(&raw)
         release(&src)
+        trim_thread_contexts()
 
 
 cdef int blosc_cname_code(object cname) except -1:
     if not isinstance(cname, str):
-        raise TypeError(f"blosc cname must be a str, got {type(cname).__name__}")
+        raise ConfigurationTypeError(f"blosc cname must be a str, got {type(cname).__name__}")
     if cname == "snappy":
         raise UnsupportedError("blosc: the snappy compressor is not supported by zcodecs")
     if cname not in _CNAMES:
-        raise ValueError(f"blosc cname must be one of {CNAMES}, got {cname!r}")
+        raise ConfigurationError(f"blosc cname must be one of {CNAMES}, got {cname!r}")
     return _CNAMES[cname]
 
 
@@ -659,6 +662,7 @@ def blosc_decompress(data, out=None, *, max_size=None):
     cdef Scratch* scratch = NULL
     cdef ZSTD_DCtx* zdctx = NULL
     cdef zc_error err
+    check_max_size(max_size, "blosc_decompress")  # out= or not (the shared rule)
     acquire_read(data, &src, "blosc_decompress")
     try:
         ip = <const uint8_t*>src.buf

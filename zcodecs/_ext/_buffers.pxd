@@ -62,10 +62,75 @@ cdef inline int acquire_write(object obj, Py_buffer* view, str what) except -1:
     return 0
 
 
+cdef inline Py_ssize_t check_size_arg(object value, str what, str name) except -1:
+    """Validate a size-like argument: an ``int`` (or numpy integer), not a bool or float, >= 0.
+
+    Returns the value clamped to PY_SSIZE_T_MAX (no buffer can be larger, so
+    a bigger bound means "no bound beyond the platform's").  Raises
+    ConfigurationTypeError (a TypeError) for a wrong type and
+    ConfigurationError (a ValueError) for a negative value.
+    """
+    cdef object v
+    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
+        from zcodecs.errors import ConfigurationTypeError
+        raise ConfigurationTypeError(
+            f"{what}: {name} must be an int, got {type(value).__name__} {value!r}")
+    v = value.__index__()
+    if v < 0:
+        from zcodecs.errors import ConfigurationError
+        raise ConfigurationError(f"{what}: {name} must be >= 0, got {v}")
+    if v > PY_SSIZE_T_MAX:
+        return PY_SSIZE_T_MAX
+    return <Py_ssize_t>v
+
+
 cdef inline int check_max_size(object max_size, str what) except -1:
-    """Validate a decoder's ``max_size=`` argument (None or a non-negative int)."""
-    if max_size is not None and max_size < 0:
-        raise ValueError(f"{what}: max_size must be >= 0, got {max_size}")
+    """Validate a decoder's ``max_size=`` argument (None or a size: see check_size_arg)."""
+    if max_size is not None:
+        check_size_arg(max_size, what, "max_size")
+    return 0
+
+
+cdef inline size_t max_size_limit(object max_size, str what, size_t default) except? 0:
+    """The bound a decoder enforces: ``default`` when max_size is None, else max_size
+    clamped to PY_SSIZE_T_MAX (validated by check_size_arg)."""
+    if max_size is None:
+        return default
+    return <size_t>check_size_arg(max_size, what, "max_size")
+
+
+cdef inline int check_int_arg(object value, str what, str name, long long lo,
+                              long long hi) except? -1:
+    """Validate an integer parameter (level, typesize ...): an int, not a bool, in lo..hi.
+
+    ConfigurationTypeError for a wrong type, ConfigurationError when out of range.
+    """
+    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
+        from zcodecs.errors import ConfigurationTypeError
+        raise ConfigurationTypeError(
+            f"{what}: {name} must be an int, got {type(value).__name__} {value!r}")
+    v = value.__index__()
+    if v < lo or v > hi:
+        from zcodecs.errors import ConfigurationError
+        raise ConfigurationError(f"{what}: {name} must be in {lo}..{hi}, got {v}")
+    return <long long>v
+
+
+cdef inline bint ranges_overlap(const void* a, size_t alen, const void* b,
+                                size_t blen) noexcept nogil:
+    """Whether [a, a + alen) and [b, b + blen) share a byte (empty ranges never do)."""
+    cdef size_t pa = <size_t>a, pb = <size_t>b
+    return alen != 0 and blen != 0 and pa < pb + blen and pb < pa + alen
+
+
+cdef inline int check_no_overlap(const Py_buffer* src, const Py_buffer* dst,
+                                 str what) except -1:
+    """Refuse an ``out=`` whose memory overlaps the input (BufferOverlapError)."""
+    if ranges_overlap(src.buf, <size_t>src.len, dst.buf, <size_t>dst.len):
+        from zcodecs.errors import BufferOverlapError
+        raise BufferOverlapError(
+            f"{what}: out overlaps the input data (decoding cannot run in place); "
+            f"pass a separate output buffer")
     return 0
 
 

@@ -23,7 +23,7 @@ from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 from cpython.ref cimport Py_XDECREF
 from libc.limits cimport INT_MAX
 from libc.stdint cimport int32_t, int64_t, uint8_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, free, qsort
 from libc.string cimport memcpy, memset
 
 from zcodecs._ext._blosc cimport (
@@ -37,7 +37,7 @@ from zcodecs._ext._blosc cimport (
     blosc_shuffle_code,
     blosc_thread_scratch,
 )
-from zcodecs._ext._buffers cimport acquire_read, acquire_write, release
+from zcodecs._ext._buffers cimport acquire_read, acquire_write, ranges_overlap, release
 from zcodecs._ext._crc32c cimport crc32c_append, crc32c_verify
 from zcodecs._ext._gzip cimport (
     gzip_bound,
@@ -65,6 +65,7 @@ from zcodecs._ext._zstd cimport (
     ZSTD_DCtx,
     thread_cctx,
     thread_dctx,
+    trim_thread_contexts,
     zstd_bound,
     zstd_decode_alloc,
     zstd_decode_into,
@@ -72,7 +73,12 @@ from zcodecs._ext._zstd cimport (
 )
 
 from zcodecs._ext._zstd import MAX_LEVEL as _ZSTD_MAX, MIN_LEVEL as _ZSTD_MIN
-from zcodecs.errors import BufferTypeError, ConfigurationError, ConfigurationTypeError
+from zcodecs.errors import (
+    BufferOverlapError,
+    BufferTypeError,
+    ConfigurationError,
+    ConfigurationTypeError,
+)
 
 __all__ = ["SCRATCH_KEEP", "ChainPlan", "chain_decode_into", "chain_encode"]
 
@@ -241,7 +247,7 @@ cdef class ChainPlan:
         cdef int i
         if self._stages is not NULL:
             # Plans are shared by threads running chunks: never rebuilt in place.
-            raise TypeError("chain: a ChainPlan cannot be re-initialised")
+            raise ConfigurationTypeError("chain: a ChainPlan cannot be re-initialised")
         if isinstance(stages, (str, bytes)) or not hasattr(stages, "__iter__"):
             raise ConfigurationTypeError(
                 f"chain: stages must be a sequence of tuples, got {type(stages).__name__}")
@@ -447,11 +453,18 @@ cdef int _get_ctx(ChainPlan plan, Ctx* ctx, bint encoding) except -1:
     return 0
 
 
+cdef ChainPlan _as_plan(object plan, str what):
+    if not isinstance(plan, ChainPlan):
+        raise ConfigurationTypeError(f"{what}: plan must be a ChainPlan, got {type(plan).__name__}")
+    return <ChainPlan>plan
+
+
 cdef list _as_list(object seq, str what):
     if type(seq) is list:
         return <list>seq
     if isinstance(seq, (str, bytes)) or not hasattr(seq, "__len__"):
-        raise TypeError(f"{what} must be a list of buffers, got {type(seq).__name__}")
+        raise ConfigurationTypeError(
+            f"{what} must be a list of buffers, got {type(seq).__name__}")
     return list(seq)
 
 
@@ -463,7 +476,70 @@ cdef str _prefix(object labels, Py_ssize_t i):
     return f"{label}: " if label else ""
 
 
-def chain_decode_into(ChainPlan plan not None, sources, outs, *, labels=None):
+cdef struct _Range:
+    size_t lo
+    size_t hi
+    Py_ssize_t idx   # chunk index
+    bint is_out
+
+
+cdef int _range_cmp(const void* a, const void* b) noexcept nogil:
+    cdef size_t x = (<const _Range*>a).lo, y = (<const _Range*>b).lo
+    return -1 if x < y else (1 if x > y else 0)
+
+
+cdef Py_ssize_t _overlapping_out(Py_buffer* views, Py_ssize_t n, _Range* r) noexcept nogil:
+    """The index of an out (views[n:2n]) sharing memory with any source (views[:n]),
+    or -1: one sort and sweep, O(n log n).  Empty ranges never overlap."""
+    cdef Py_ssize_t i, m = 0, src_idx = -1, out_idx = -1
+    cdef size_t src_hi = 0, out_hi = 0
+    for i in range(2 * n):
+        if views[i].len > 0:
+            r[m].lo = <size_t>views[i].buf
+            r[m].hi = r[m].lo + <size_t>views[i].len
+            r[m].is_out = i >= n
+            r[m].idx = i - n if i >= n else i
+            m += 1
+    qsort(r, <size_t>m, sizeof(_Range), _range_cmp)
+    for i in range(m):
+        # A range overlaps an earlier-starting one iff it starts before that one ends.
+        if r[i].is_out:
+            if src_idx >= 0 and r[i].lo < src_hi:
+                return r[i].idx
+            if r[i].hi > out_hi or out_idx < 0:
+                out_hi = r[i].hi
+                out_idx = r[i].idx
+        else:
+            if out_idx >= 0 and r[i].lo < out_hi:
+                return out_idx
+            if r[i].hi > src_hi or src_idx < 0:
+                src_hi = r[i].hi
+                src_idx = r[i].idx
+    return -1
+
+
+cdef int _check_outs_apart(Py_buffer* views, Py_ssize_t n, object labels) except -1:
+    """Refuse outs that overlap any source (BufferOverlapError naming the chunk)."""
+    cdef Py_ssize_t bad
+    cdef _Range* r
+    if n == 1:  # the common single-chunk call: no allocation
+        bad = 0 if ranges_overlap(views[0].buf, <size_t>views[0].len, views[1].buf,
+                                  <size_t>views[1].len) else -1
+    else:
+        r = <_Range*>calloc(2 * n, sizeof(_Range))
+        if r is NULL:
+            raise MemoryError("chain_decode_into: cannot allocate the overlap check")
+        with nogil:
+            bad = _overlapping_out(views, n, r)
+        free(r)
+    if bad >= 0:
+        raise BufferOverlapError(
+            f"{_prefix(labels, bad)}chain_decode_into: out overlaps a source (decoding "
+            f"cannot run in place); pass separate output buffers")
+    return 0
+
+
+def chain_decode_into(plan, sources, outs, *, labels=None):
     """Decode a batch of chunks through ``plan`` into the caller's buffers.
 
     Per chunk, in one loop without the GIL: the stages in reverse order
@@ -478,7 +554,8 @@ def chain_decode_into(ChainPlan plan not None, sources, outs, *, labels=None):
         The encoded chunks (any contiguous buffer-protocol objects).
     outs : list of writable buffer
         As many writable contiguous buffers (e.g. numpy arrays), each exactly
-        the decoded size of its chunk; they must not overlap the sources.
+        the decoded size of its chunk; they must not overlap any source
+        (:class:`~zcodecs.errors.BufferOverlapError`).
     labels : sequence of str, optional
         One name per chunk for error messages (e.g. its key or its index in a
         larger batch); ``""`` adds no prefix.
@@ -495,15 +572,20 @@ def chain_decode_into(ChainPlan plan not None, sources, outs, *, labels=None):
         label).  Chunks before it are decoded; later ones may not be.
     zcodecs.errors.BufferTypeError
         If a source or out is not a (writable) contiguous buffer.
-    ValueError
-        If ``sources`` and ``outs`` differ in length.
+    zcodecs.errors.BufferOverlapError
+        If an out shares memory with a source.
+    zcodecs.errors.ConfigurationError
+        If ``sources`` and ``outs`` differ in length (a ``ValueError``);
+        :class:`~zcodecs.errors.ConfigurationTypeError` if either is not a
+        list of buffers.
     """
+    cdef ChainPlan cplan = _as_plan(plan, "chain_decode_into")
     cdef list srcs = _as_list(sources, "sources")
     cdef list dsts = _as_list(outs, "outs")
     cdef Py_ssize_t n = len(srcs), i
     cdef Py_ssize_t failed = -1
     if len(dsts) != n:
-        raise ValueError(f"chain_decode_into: {n} sources but {len(dsts)} outs")
+        raise ConfigurationError(f"chain_decode_into: {n} sources but {len(dsts)} outs")
     cdef Py_buffer* views = NULL
     cdef Ctx ctx
     cdef z_stream inflater
@@ -523,9 +605,10 @@ def chain_decode_into(ChainPlan plan not None, sources, outs, *, labels=None):
                 acquire_write(dsts[i], &views[n + i], "chain_decode_into(outs)")
             except BufferTypeError as exc:
                 raise BufferTypeError(f"{_prefix(labels, i)}{exc}") from None
-        _get_ctx(plan, &ctx, False)
+        _check_outs_apart(views, n, labels)
+        _get_ctx(cplan, &ctx, False)
         try:
-            if plan._gzip:
+            if cplan._gzip:
                 with nogil:
                     rc = gzip_inflate_init(&inflater, &err)
                 if rc != 0:
@@ -533,7 +616,7 @@ def chain_decode_into(ChainPlan plan not None, sources, outs, *, labels=None):
                 ctx.inflater = &inflater
             with nogil:
                 for i in range(n):
-                    if _decode_one(plan, <const uint8_t*>views[i].buf, <size_t>views[i].len,
+                    if _decode_one(cplan, <const uint8_t*>views[i].buf, <size_t>views[i].len,
                                    <uint8_t*>views[n + i].buf, <size_t>views[n + i].len,
                                    &ctx, &err) != 0:
                         failed = i
@@ -543,6 +626,7 @@ def chain_decode_into(ChainPlan plan not None, sources, outs, *, labels=None):
                 inflateEnd(&inflater)
                 if ctx.scratch is not NULL:
                     _trim_scratch(ctx.scratch)
+            trim_thread_contexts()
         if failed >= 0:
             zc_raise(&err, _prefix(labels, failed))
     finally:
@@ -566,14 +650,14 @@ cdef size_t _stage_bound(const Stage* st, size_t n, Ctx* ctx, int k) noexcept no
     return blosc_bound(n)
 
 
-cdef size_t _chain_bound(ChainPlan plan, size_t n, Ctx* ctx) noexcept nogil:
+cdef size_t _chain_bound(ChainPlan cplan, size_t n, Ctx* ctx) noexcept nogil:
     cdef int k
-    for k in range(plan._n):
-        n = _stage_bound(&plan._stages[k], n, ctx, k)
+    for k in range(cplan._n):
+        n = _stage_bound(&cplan._stages[k], n, ctx, k)
     return n
 
 
-cdef int _encode_one(ChainPlan plan, const uint8_t* src, size_t n, uint8_t* res, size_t rescap,
+cdef int _encode_one(ChainPlan cplan, const uint8_t* src, size_t n, uint8_t* res, size_t rescap,
                      size_t* reslen, Ctx* ctx, zc_error* err) noexcept nogil:
     """Encode one chunk into res (rescap = _chain_bound(n) bytes)."""
     cdef const Stage* st
@@ -582,35 +666,35 @@ cdef int _encode_one(ChainPlan plan, const uint8_t* src, size_t n, uint8_t* res,
     cdef size_t curlen = n, cap, got = 0
     cdef int k, at = AT_SOURCE, to
     cdef zc_buf* b
-    if plan._swap > 1 and n % <size_t>plan._swap:
+    if cplan._swap > 1 and n % <size_t>cplan._swap:
         return zc_fail(err, ZC_ERR_ENCODE,
                        b"chain: chunk has {a} bytes, not a multiple of the {b}-byte swap unit",
-                       <int64_t>n, plan._swap, 0)
-    if plan._swap > 1 or plan._lead_crc > 0 or plan._n == 0:
+                       <int64_t>n, cplan._swap, 0)
+    if cplan._swap > 1 or cplan._lead_crc > 0 or cplan._n == 0:
         # The array bytes (swapped) and the crc32c stages before the first
         # compressor need a writable copy: the result itself when nothing follows.
-        if plan._first_comp < 0:
+        if cplan._first_comp < 0:
             target = res
             at = AT_RESULT
         else:
             b = &ctx.scratch.buf[0]
-            if zc_buf_reserve(b, n + 4 * <size_t>plan._lead_crc, False) != 0:
+            if zc_buf_reserve(b, n + 4 * <size_t>cplan._lead_crc, False) != 0:
                 return zc_fail(err, ZC_ERR_MEMORY, b"chain: cannot allocate {a} bytes of scratch",
-                               <int64_t>(n + 4 * <size_t>plan._lead_crc), 0, 0)
+                               <int64_t>(n + 4 * <size_t>cplan._lead_crc), 0, 0)
             target = b.data
             at = 0
-        if plan._swap > 1:
-            zc_chain_bswap(src, target, n, plan._swap)
+        if cplan._swap > 1:
+            zc_chain_bswap(src, target, n, cplan._swap)
         elif n:
             memcpy(target, src, n)
-        for _ in range(plan._lead_crc):
+        for _ in range(cplan._lead_crc):
             crc32c_append(target, curlen)
             curlen += 4
         cur = target
-    k = plan._first_comp
-    while 0 <= k < plan._n:
-        st = &plan._stages[k]
-        if k == plan._last_comp:
+    k = cplan._first_comp
+    while 0 <= k < cplan._n:
+        st = &cplan._stages[k]
+        if k == cplan._last_comp:
             target = res
             cap = rescap - 4 * <size_t>st.crc_after
             to = AT_RESULT
@@ -646,7 +730,7 @@ cdef int _encode_one(ChainPlan plan, const uint8_t* src, size_t n, uint8_t* res,
     return 0
 
 
-def chain_encode(ChainPlan plan not None, sources, *, labels=None):
+def chain_encode(plan, sources, *, labels=None):
     """Encode a batch of chunks through ``plan``.
 
     Per chunk, in one loop without the GIL: byte swap into scratch (when
@@ -678,6 +762,7 @@ def chain_encode(ChainPlan plan not None, sources, *, labels=None):
     zcodecs.errors.BufferTypeError
         If a source is not a contiguous buffer.
     """
+    cdef ChainPlan cplan = _as_plan(plan, "chain_encode")
     cdef list srcs = _as_list(sources, "sources")
     cdef Py_ssize_t n = len(srcs), i
     cdef Py_ssize_t failed = -1
@@ -694,7 +779,7 @@ def chain_encode(ChainPlan plan not None, sources, *, labels=None):
     views = <Py_buffer*>calloc(n, sizeof(Py_buffer))
     raws = <PyObject**>calloc(n, sizeof(PyObject*))
     lens = <size_t*>calloc(n, sizeof(size_t))
-    deflaters = <z_stream*>calloc(max(plan._n, 1), sizeof(z_stream))
+    deflaters = <z_stream*>calloc(max(cplan._n, 1), sizeof(z_stream))
     try:
         if views is NULL or raws is NULL or lens is NULL or deflaters is NULL:
             raise MemoryError("chain_encode: cannot allocate per-chunk state")
@@ -704,19 +789,19 @@ def chain_encode(ChainPlan plan not None, sources, *, labels=None):
                 acquire_read(srcs[i], &views[i], "chain_encode(sources)")
             except BufferTypeError as exc:
                 raise BufferTypeError(f"{_prefix(labels, i)}{exc}") from None
-        _get_ctx(plan, &ctx, True)
-        for k in range(plan._n):
-            if plan._stages[k].kind == K_GZIP:
+        _get_ctx(cplan, &ctx, True)
+        for k in range(cplan._n):
+            if cplan._stages[k].kind == K_GZIP:
                 with nogil:
-                    rc = gzip_deflate_init(&deflaters[k], plan._stages[k].level, &err)
+                    rc = gzip_deflate_init(&deflaters[k], cplan._stages[k].level, &err)
                 if rc != 0:
                     zc_raise(&err, "")
         for i in range(n):
-            lens[i] = _chain_bound(plan, <size_t>views[i].len, &ctx)
+            lens[i] = _chain_bound(cplan, <size_t>views[i].len, &ctx)
             raws[i] = new_bytes(<Py_ssize_t>lens[i])
         with nogil:
             for i in range(n):
-                if _encode_one(plan, <const uint8_t*>views[i].buf, <size_t>views[i].len,
+                if _encode_one(cplan, <const uint8_t*>views[i].buf, <size_t>views[i].len,
                                <uint8_t*>zc_bytes_data(raws[i]), lens[i], &lens[i], &ctx,
                                &err) != 0:
                     failed = i
@@ -730,11 +815,12 @@ def chain_encode(ChainPlan plan not None, sources, *, labels=None):
     finally:
         with nogil:
             if deflaters is not NULL:
-                for k in range(plan._n):
-                    if plan._stages[k].kind == K_GZIP:
+                for k in range(cplan._n):
+                    if cplan._stages[k].kind == K_GZIP:
                         deflateEnd(&deflaters[k])
             if ctx.scratch is not NULL:
                 _trim_scratch(ctx.scratch)
+        trim_thread_contexts()
         free(deflaters)
         if raws is not NULL:
             for i in range(n):

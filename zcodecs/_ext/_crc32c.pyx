@@ -10,13 +10,12 @@ from libc.stdint cimport int64_t, uint32_t
 from libc.string cimport memcpy
 
 from zcodecs._ext._buffers cimport acquire_read, init_view, release
+from zcodecs._ext._dispatch cimport kernel_order
 from zcodecs._ext._crc32c_common cimport CRC32C_POLY, ZCODECS_CRC32C_CAPSULE, crc32c_fn
 from zcodecs._ext._status cimport ZC_ERR_CHECKSUM, ZC_ERR_DECODE, ZC_ERR_OUTPUT_SIZE, zc_fail
 
 import importlib
 import operator
-import os
-import warnings
 
 __all__ = ["crc32c"]
 
@@ -162,14 +161,7 @@ cdef _select_kernels():
     """
     global _active, _active_name
     cdef int armv8
-    order = ["avx512", "sse42", "armv8", "portable"]
-    cap_name = os.environ.get("ZCODECS_CRC32C_KERNEL", "").strip().lower()
-    if cap_name in order:
-        order = order[order.index(cap_name):]
-    elif cap_name:
-        warnings.warn(
-            f"ZCODECS_CRC32C_KERNEL={cap_name!r} ignored: expected one of "
-            f"avx512, sse42, armv8, portable", RuntimeWarning, stacklevel=2)
+    order = kernel_order("ZCODECS_CRC32C_KERNEL", ["avx512", "sse42", "armv8", "portable"])
     if "avx512" in order and zc_crc_cpu_avx512():
         cap = _load_kernel("avx512")
         if cap is not None:
@@ -199,12 +191,14 @@ cdef uint32_t _to_state_slow(object value) except? 0:
     try:
         value = operator.index(value)  # numpy integers and friends
     except TypeError:
-        raise TypeError(
+        from zcodecs.errors import ConfigurationTypeError
+        raise ConfigurationTypeError(
             f"crc32c: value must be an int (a previous crc32c result), "
             f"not {type(value).__name__}"
         ) from None
-    if value < 0 or value > 0xFFFFFFFF:
-        raise ValueError(f"crc32c: value must be in [0, 2**32), got {value}")
+    if isinstance(value, bool) or value < 0 or value > 0xFFFFFFFF:
+        from zcodecs.errors import ConfigurationError
+        raise ConfigurationError(f"crc32c: value must be in [0, 2**32), got {value!r}")
     return ~<uint32_t>(<long long>value)
 
 
@@ -308,7 +302,8 @@ def _active_kernel():
 def _crc32c_with(str name, data, value=0):
     """:func:`crc32c` forced through one kernel from :func:`_available_kernels`."""
     if name not in _kernels:
-        raise ValueError(
+        from zcodecs.errors import ConfigurationError
+        raise ConfigurationError(
             f"crc32c kernel {name!r} is not available on this CPU "
             f"(available: {', '.join(_kernels)})"
         )

@@ -19,3 +19,6 @@ def gzip_compress(data: _BufferLike, *, level: int = 5) -> bytes:
 def gzip_decompress(data: _BufferLike, out: _Out | None = None, *,
                     max_size: int | None = None) -> bytes | _Out:
     """Decompress one or more concatenated gzip members."""
+
+def _error_kind(code: int) -> tuple[str, str | None]:
+    """Test hook: (zcodecs class name, zlib name) of a zlib return code while inflating."""

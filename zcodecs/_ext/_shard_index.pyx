@@ -137,6 +137,12 @@ def pack_shard_index(index):
     return result
 
 
+cdef object _int_arg(object v):
+    if isinstance(v, bool):
+        raise TypeError("a bool is not a size")
+    return operator.index(v)
+
+
 def unpack_shard_index(data, chunks_per_shard, shard_nbytes):
     """Parse and validate a serialized shard index.
 
@@ -165,19 +171,25 @@ def unpack_shard_index(data, chunks_per_shard, shard_nbytes):
         fields equal to ``2**64 - 1``, or ``offset + nbytes`` exceeds
         ``shard_nbytes`` (overflow included).  The message names the
         inner-chunk coordinate and the values.
-    zcodecs.errors.CodecError
-        Negative ``chunks_per_shard`` or ``shard_nbytes`` out of range.
+    zcodecs.errors.ConfigurationError
+        Negative ``chunks_per_shard`` or ``shard_nbytes`` out of range
+        (:class:`~zcodecs.errors.ConfigurationTypeError` for non-integers).
     zcodecs.errors.BufferTypeError
         ``data`` is not a contiguous buffer.
     """
-    from zcodecs.errors import CodecError, ShardIndexError
+    from zcodecs.errors import ConfigurationError, ConfigurationTypeError, ShardIndexError
 
-    shape = tuple(operator.index(c) for c in chunks_per_shard)
+    try:
+        shape = tuple(_int_arg(c) for c in chunks_per_shard)
+        shard = _int_arg(shard_nbytes)
+    except TypeError:
+        raise ConfigurationTypeError(
+            f"unpack_shard_index: chunks_per_shard must be a sequence of ints and "
+            f"shard_nbytes an int, got {chunks_per_shard!r}, {shard_nbytes!r}") from None
     if any(c < 0 for c in shape):
-        raise CodecError(f"unpack_shard_index: negative chunks_per_shard {shape}")
-    shard = operator.index(shard_nbytes)
+        raise ConfigurationError(f"unpack_shard_index: negative chunks_per_shard {shape}")
     if not 0 <= shard <= EMPTY:
-        raise CodecError(
+        raise ConfigurationError(
             f"unpack_shard_index: shard_nbytes must be in [0, 2**64 - 1], got {shard}"
         )
     nentries = 1

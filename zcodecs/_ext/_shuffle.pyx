@@ -4,22 +4,25 @@
 # asks the CPU (gcc's __builtin_cpu_supports) whether AVX2 is usable and only
 # then imports zcodecs._ext._shuffle_avx2, whose kernels it takes as C function
 # pointers from a PyCapsule.  The portable kernels (_shuffle_portable.pxi) are
-# always available.  ZCODECS_SHUFFLE_KERNEL=<name> in the environment at
-# import selects a kernel by name (ignored when that kernel is unavailable).
-
-import os
+# always available.  ZCODECS_SHUFFLE_KERNEL=avx2|portable in the environment
+# at import caps the choice with the rules of _dispatch.pxd (shared with
+# CRC32C): with "portable" the AVX2 module is never imported; an unknown
+# name warns and is ignored.
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.stdint cimport uintptr_t
 
 from zcodecs._ext._buffers cimport (
-    PY_SSIZE_T_MAX,
     acquire_read,
     acquire_write,
+    check_size_arg,
     init_view,
+    ranges_overlap,
     release,
 )
+
+from zcodecs._ext._dispatch cimport kernel_order
 
 include "_shuffle_portable.pxi"
 
@@ -61,7 +64,9 @@ cdef int _load_avx2() except -1:
     return 0
 
 
-_load_avx2()
+_order = kernel_order("ZCODECS_SHUFFLE_KERNEL", ["avx2", "portable"])
+if "avx2" in _order:
+    _load_avx2()
 _available["portable"] = <uintptr_t>&_portable_kernels
 
 
@@ -69,7 +74,8 @@ cdef ShuffleKernels* _lookup(str name) except NULL:
     try:
         return <ShuffleKernels*><uintptr_t>_available[name]
     except KeyError:
-        raise ValueError(
+        from zcodecs.errors import ConfigurationError
+        raise ConfigurationError(
             f"unknown or unavailable shuffle kernel {name!r}; available: "
             f"{', '.join(_available)}"
         ) from None
@@ -77,8 +83,7 @@ cdef ShuffleKernels* _lookup(str name) except NULL:
 
 def _select_default():
     global _active, _active_name
-    wanted = os.environ.get("ZCODECS_SHUFFLE_KERNEL", "")
-    name = wanted if wanted in _available else next(iter(_available))
+    name = next(iter(_available))  # the best kernel kernel_order() allowed
     _active = _lookup(name)
     _active_name = name
 
@@ -101,14 +106,12 @@ cdef void unshuffle_block(const uint8_t* src, uint8_t* dst, size_t nbytes,
 cdef object _run(ShuffleKernels* kernels, bint inverse, object data,
                  object elementsize, object out):
     cdef str what = "unshuffle" if inverse else "shuffle"
-    cdef Py_ssize_t k
-    try:
-        k = elementsize
-    except OverflowError:
-        k = -1 if elementsize < 0 else PY_SSIZE_T_MAX  # huge: a plain copy
+    # an int (ConfigurationTypeError), >= 1 (ConfigurationError); a huge one
+    # is clamped (a plain copy)
+    cdef Py_ssize_t k = check_size_arg(elementsize, what, "elementsize")
     if k < 1:
-        from zcodecs.errors import CodecError
-        raise CodecError(f"{what}: elementsize must be >= 1, got {k}")
+        from zcodecs.errors import ConfigurationError
+        raise ConfigurationError(f"{what}: elementsize must be >= 1, got {elementsize}")
     cdef Py_buffer src
     cdef Py_buffer dst
     init_view(&src)
@@ -117,7 +120,6 @@ cdef object _run(ShuffleKernels* kernels, bint inverse, object data,
     cdef const uint8_t* sp
     cdef uint8_t* dp
     cdef size_t nbytes
-    cdef uintptr_t s0, d0
     try:
         acquire_read(data, &src, "unshuffle: data" if inverse else "shuffle: data")
         nbytes = <size_t>src.len
@@ -127,8 +129,8 @@ cdef object _run(ShuffleKernels* kernels, bint inverse, object data,
             dp = <uint8_t*>PyBytes_AS_STRING(result)
         else:
             if out is data:
-                from zcodecs.errors import CodecError
-                raise CodecError(f"{what}: out must not be the input buffer")
+                from zcodecs.errors import BufferOverlapError
+                raise BufferOverlapError(f"{what}: out must not be the input buffer")
             acquire_write(out, &dst, "unshuffle: out" if inverse else "shuffle: out")
             if <size_t>dst.len < nbytes:
                 from zcodecs.errors import OutputSizeError
@@ -136,11 +138,9 @@ cdef object _run(ShuffleKernels* kernels, bint inverse, object data,
                     f"{what}: out has {dst.len} bytes, need at least {nbytes}"
                 )
             dp = <uint8_t*>dst.buf
-            s0 = <uintptr_t>sp
-            d0 = <uintptr_t>dp
-            if nbytes and s0 < d0 + nbytes and d0 < s0 + nbytes:
-                from zcodecs.errors import CodecError
-                raise CodecError(
+            if ranges_overlap(sp, nbytes, dp, nbytes):
+                from zcodecs.errors import BufferOverlapError
+                raise BufferOverlapError(
                     f"{what}: out overlaps data (the shuffle cannot run in place); "
                     "pass a separate output buffer"
                 )
@@ -181,8 +181,11 @@ def shuffle(data, elementsize, out=None):
         ``data`` or ``out`` is not a contiguous buffer (``out``: writable).
     zcodecs.errors.OutputSizeError
         ``out`` is smaller than ``data``.
-    zcodecs.errors.CodecError
-        ``elementsize`` < 1, or ``out`` overlaps ``data``.
+    zcodecs.errors.ConfigurationError
+        ``elementsize`` < 1 (:class:`~zcodecs.errors.ConfigurationTypeError`
+        when it is not an int).
+    zcodecs.errors.BufferOverlapError
+        ``out`` overlaps ``data`` (a :class:`~zcodecs.errors.CodecError`).
 
     Notes
     -----
@@ -218,8 +221,11 @@ def unshuffle(data, elementsize, out=None):
         ``data`` or ``out`` is not a contiguous buffer (``out``: writable).
     zcodecs.errors.OutputSizeError
         ``out`` is smaller than ``data``.
-    zcodecs.errors.CodecError
-        ``elementsize`` < 1, or ``out`` overlaps ``data``.
+    zcodecs.errors.ConfigurationError
+        ``elementsize`` < 1 (:class:`~zcodecs.errors.ConfigurationTypeError`
+        when it is not an int).
+    zcodecs.errors.BufferOverlapError
+        ``out`` overlaps ``data`` (a :class:`~zcodecs.errors.CodecError`).
     """
     return _run(_active, True, data, elementsize, out)
 
@@ -264,7 +270,7 @@ def shuffle_with_kernel(kernel, data, elementsize, out=None):
 
     Raises
     ------
-    ValueError
+    zcodecs.errors.ConfigurationError
         ``kernel`` is unknown or unavailable on this CPU.
     """
     return _run(_lookup(kernel), False, data, elementsize, out)
@@ -287,7 +293,7 @@ def unshuffle_with_kernel(kernel, data, elementsize, out=None):
 
     Raises
     ------
-    ValueError
+    zcodecs.errors.ConfigurationError
         ``kernel`` is unknown or unavailable on this CPU.
     """
     return _run(_lookup(kernel), True, data, elementsize, out)

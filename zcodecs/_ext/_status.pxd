@@ -22,7 +22,7 @@ cdef enum:
     ZC_ERR_UNSUPPORTED = 5     # UnsupportedError
     ZC_ERR_ENCODE = 6          # EncodeError
     ZC_ERR_MEMORY = 7          # MemoryError
-    ZC_ERR_VALUE = 8           # ValueError (an argument out of the kernel's range)
+    ZC_ERR_VALUE = 8           # ConfigurationError (a ValueError: an argument out of range)
 
 
 cdef struct zc_error:
@@ -96,7 +96,7 @@ cdef inline int zc_raise(const zc_error* e, str prefix) except -1:
     if e.kind == ZC_ERR_MEMORY:
         raise MemoryError(msg)
     if e.kind == ZC_ERR_VALUE:
-        raise ValueError(msg)
+        raise errors.ConfigurationError(msg)
     raise errors.DecodeError(msg)
 
 

@@ -8,7 +8,6 @@
 # buffer structure without the GIL before allocating any element, so a
 # hostile buffer costs no more than one pass over it.
 
-import operator
 
 import numpy as np
 
@@ -29,6 +28,7 @@ from libc.string cimport memcpy
 from zcodecs._ext._buffers cimport (
     PY_SSIZE_T_MAX,
     acquire_read,
+    check_size_arg,
     init_view,
     release,
     view_held,
@@ -333,11 +333,11 @@ cdef object _decode_error(str codec, int status, _Failure* fail, size_t nbytes, 
 
 cdef size_t _check_buffer(Py_buffer* view, object count, str codec) except? 0:
     """Validate header and structure; return the item count."""
-    from zcodecs.errors import CodecError, DecodeError
+    from zcodecs.errors import DecodeError
 
-    cdef object expected = operator.index(count)
-    if expected < 0:
-        raise CodecError(f"{codec}: count must be >= 0, got {expected}")
+    # an int >= 0 (ConfigurationTypeError / ConfigurationError otherwise),
+    # clamped to PY_SSIZE_T_MAX: the shared check of every decoder's sizes
+    cdef object expected = check_size_arg(count, codec, "count")
     cdef size_t nbytes = <size_t>view.len
     cdef const uint8_t* buf = <const uint8_t*>view.buf
     if nbytes < 4:
@@ -954,7 +954,8 @@ cdef object _encode_string_dtype(object arr):
     cdef size_t count = <size_t>arr.size
     _check_count("vlen-utf8", count)
     if arr.ndim > <int>_NPY_MAXDIMS:
-        raise ValueError(f"vlen-utf8: at most {_NPY_MAXDIMS} dimensions")
+        from zcodecs.errors import UnsupportedError
+        raise UnsupportedError(f"vlen-utf8: at most {_NPY_MAXDIMS} dimensions")
     cdef cnp.PyArray_Descr* descr = cnp.PyArray_DESCR(arr)
     cdef cnp.npy_intp one_shape = <cnp.npy_intp>count
     cdef cnp.npy_intp one_stride = <cnp.npy_intp>arr.itemsize

@@ -28,6 +28,29 @@ cdef extern from "zstd.h" nogil:
         ZSTD_reset_session_only
         ZSTD_reset_session_and_parameters
 
+    ctypedef enum ZSTD_ErrorCode:
+        ZSTD_error_no_error
+        ZSTD_error_GENERIC
+        ZSTD_error_prefix_unknown
+        ZSTD_error_version_unsupported
+        ZSTD_error_frameParameter_unsupported
+        ZSTD_error_frameParameter_windowTooLarge
+        ZSTD_error_corruption_detected
+        ZSTD_error_checksum_wrong
+        ZSTD_error_literals_headerWrong
+        ZSTD_error_dictionary_corrupted
+        ZSTD_error_dictionary_wrong
+        ZSTD_error_parameter_unsupported
+        ZSTD_error_parameter_combination_unsupported
+        ZSTD_error_parameter_outOfBound
+        ZSTD_error_memory_allocation
+        ZSTD_error_workSpace_tooSmall
+        ZSTD_error_dstSize_tooSmall
+        ZSTD_error_srcSize_wrong
+        ZSTD_error_dstBuffer_null
+        ZSTD_error_noForwardProgress_destFull
+        ZSTD_error_noForwardProgress_inputEmpty
+
     unsigned long long ZSTD_CONTENTSIZE_UNKNOWN
     unsigned long long ZSTD_CONTENTSIZE_ERROR
 
@@ -37,6 +60,9 @@ cdef extern from "zstd.h" nogil:
     size_t ZSTD_compressBound(size_t srcSize)
     unsigned ZSTD_isError(size_t code)
     const char* ZSTD_getErrorName(size_t code)
+    ZSTD_ErrorCode ZSTD_getErrorCode(size_t code)
+    size_t ZSTD_sizeof_CCtx(const ZSTD_CCtx* cctx)
+    size_t ZSTD_sizeof_DCtx(const ZSTD_DCtx* dctx)
 
     ZSTD_CCtx* ZSTD_createCCtx()
     size_t ZSTD_freeCCtx(ZSTD_CCtx* cctx)
@@ -63,12 +89,26 @@ cdef enum:
     # zstd data -- and no other codec used here -- decodes to more than this
     # many bytes per input byte, so a larger size claim cannot be honest.
     MAX_DECODE_RATIO = 32768
+    # A thread keeps its zstd contexts between calls only while each is at
+    # most this large (ZSTD_sizeof_CCtx / ZSTD_sizeof_DCtx); a bigger one
+    # (high level on a large input, a big-window streaming decode) is freed
+    # at the end of the call that grew it.
+    ZSTD_CTX_KEEP = 8 << 20
 
 
 # Per-thread reusable contexts, shared with the blosc module.
 cdef ZSTD_CCtx* thread_cctx() except NULL
 cdef ZSTD_DCtx* thread_dctx() except NULL
 cdef str error_name(size_t code)
+
+# The zcodecs error kind (ZC_ERR_*, see _status.pxd) of a zstd error code,
+# looked up by ZSTD_getErrorCode in one table; `fallback` (ZC_ERR_DECODE or
+# ZC_ERR_ENCODE) for codes the table does not list.
+cdef int zstd_error_kind(size_t code, int fallback) noexcept nogil
+
+# Free this thread's zstd contexts that grew above ZSTD_CTX_KEEP (with the
+# GIL, after the C loop that used them; their pointers are then invalid).
+cdef int trim_thread_contexts() except -1
 
 
 # C-level kernels (no Python objects, no GIL needed).  Each returns 0 on

@@ -12,7 +12,13 @@ import numpy as np
 
 from zcodecs._json import JSON, ZarrFormat
 from zcodecs._messages import short_repr
-from zcodecs.errors import DataTypeValidationError, ScalarTypeError, ScalarValueError
+from zcodecs.errors import (
+    ConfigurationError,
+    ConfigurationTypeError,
+    DataTypeValidationError,
+    ScalarTypeError,
+    ScalarValueError,
+)
 
 __all__ = [
     "JSON",
@@ -43,10 +49,10 @@ _BYTEORDER_TO_ENDIANNESS: dict[str, EndiannessStr] = {
 
 
 def check_zarr_format(zarr_format: object) -> ZarrFormat:
-    """Return ``zarr_format`` if it is 2 or 3, else raise :class:`ValueError`."""
+    """Return ``zarr_format`` if it is 2 or 3, else raise ConfigurationError (a ValueError)."""
     # bool is an int subclass; True must not pass for a format number.
     if isinstance(zarr_format, bool) or zarr_format not in (2, 3):
-        raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
+        raise ConfigurationError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
     return zarr_format
 
 
@@ -356,7 +362,8 @@ class HasEndianness:
 
     def __post_init__(self) -> None:
         if self.endianness not in ("little", "big"):
-            raise ValueError(f"endianness must be 'little' or 'big', got {self.endianness!r}")
+            raise ConfigurationError(
+                f"endianness must be 'little' or 'big', got {self.endianness!r}")
         _chain_post_init(HasEndianness, self)
 
 
@@ -374,9 +381,9 @@ class HasLength:
 
     def __post_init__(self) -> None:
         if isinstance(self.length, bool) or not isinstance(self.length, int | np.integer):
-            raise TypeError(f"length must be an int, got {self.length!r}")
+            raise ConfigurationTypeError(f"length must be an int, got {self.length!r}")
         if self.length < 1:
-            raise ValueError(f"length must be at least 1, got {self.length}")
+            raise ConfigurationError(f"length must be at least 1, got {self.length}")
         # A numpy integer would leak into to_json and break json.dumps.
         object.__setattr__(self, "length", int(self.length))
         _chain_post_init(HasLength, self)

@@ -12,7 +12,12 @@ import numpy as np
 from zcodecs.dtype._base import JSON, ZarrFormat, ZDType, check_zarr_format, short_repr
 from zcodecs.dtype._bytes import VariableLengthBytes
 from zcodecs.dtype._string import VariableLengthUTF8
-from zcodecs.errors import DataTypeValidationError
+from zcodecs.errors import (
+    ConfigurationError,
+    ConfigurationTypeError,
+    DataTypeValidationError,
+    UnknownDataTypeError,
+)
 
 __all__ = [
     "DataTypeRegistry",
@@ -47,16 +52,17 @@ class DataTypeRegistry:
 
         Raises
         ------
-        TypeError
-            If ``cls`` is not a :class:`ZDType` subclass.
-        ValueError
-            If ``key`` is already taken by another class.
+        zcodecs.errors.ConfigurationTypeError
+            If ``cls`` is not a :class:`ZDType` subclass (a ``TypeError``).
+        zcodecs.errors.ConfigurationError
+            If ``key`` is already taken by another class (a ``ValueError``).
         """
         if not (isinstance(cls, type) and issubclass(cls, ZDType)):
-            raise TypeError(f"only ZDType subclasses can be registered, got {cls!r}")
+            raise ConfigurationTypeError(f"only ZDType subclasses can be registered, got {cls!r}")
         old = self.contents.get(key)
         if old is not None and old is not cls:
-            raise ValueError(f"data type name {key!r} is already registered to {old.__name__}")
+            raise ConfigurationError(
+                f"data type name {key!r} is already registered to {old.__name__}")
         self.contents[key] = cls
 
     def unregister(self, key: str) -> None:
@@ -64,12 +70,13 @@ class DataTypeRegistry:
 
         Raises
         ------
-        KeyError
-            If nothing is registered under ``key``.
+        zcodecs.errors.UnknownDataTypeError
+            If nothing is registered under ``key`` (a ``KeyError`` and a
+            :class:`~zcodecs.errors.DataTypeValidationError`).
         """
         self._load_plugins()
         if key not in self.contents:
-            raise KeyError(f"no data type is registered under {key!r}")
+            raise UnknownDataTypeError(f"no data type is registered under {key!r}")
         del self.contents[key]
 
     def get(self, key: str) -> type[ZDType[Any, Any]]:
@@ -163,7 +170,14 @@ def register_data_type(cls: type[ZDType[Any, Any]]) -> None:
     ----------
     cls : type[ZDType]
         The class to add; it is tried after every type registered before it.
+
+    Raises
+    ------
+    zcodecs.errors.ConfigurationTypeError
+        If ``cls`` is not a :class:`ZDType` subclass.
     """
+    if not (isinstance(cls, type) and issubclass(cls, ZDType)):
+        raise ConfigurationTypeError(f"only ZDType subclasses can be registered, got {cls!r}")
     data_type_registry.register(cls._zarr_v3_name, cls)
 
 

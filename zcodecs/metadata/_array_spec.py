@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from zcodecs.dtype import ZDType
+from zcodecs.errors import ConfigurationError, ConfigurationTypeError
 from zcodecs.metadata._errors import check_int_list
 
 __all__ = ["ArrayConfig", "ArraySpec"]
@@ -30,9 +31,10 @@ class ArrayConfig:
 
     def __post_init__(self) -> None:
         if self.order not in ("C", "F"):
-            raise ValueError(f"order must be 'C' or 'F', got {self.order!r}")
+            raise ConfigurationError(f"order must be 'C' or 'F', got {self.order!r}")
         if not isinstance(self.write_empty_chunks, bool):
-            raise TypeError(f"write_empty_chunks must be a bool, got {self.write_empty_chunks!r}")
+            raise ConfigurationTypeError(
+                f"write_empty_chunks must be a bool, got {self.write_empty_chunks!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +65,11 @@ class ArraySpec:
     def __post_init__(self) -> None:
         object.__setattr__(self, "shape", check_int_list("shape", self.shape, minimum=0))
         if not isinstance(self.dtype, ZDType):
-            raise TypeError(f"dtype must be a zcodecs.dtype.ZDType, got {self.dtype!r}")
+            raise ConfigurationTypeError(
+                f"dtype must be a zcodecs.dtype.ZDType, got {self.dtype!r}")
         object.__setattr__(self, "fill_value", self.dtype.cast_scalar(self.fill_value))
         if not isinstance(self.config, ArrayConfig):
-            raise TypeError(f"config must be an ArrayConfig, got {self.config!r}")
+            raise ConfigurationTypeError(f"config must be an ArrayConfig, got {self.config!r}")
 
     @property
     def ndim(self) -> int:

@@ -12,7 +12,12 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from zcodecs._messages import short_repr
-from zcodecs.errors import MetadataError, UnknownCodecError
+from zcodecs.errors import (
+    ConfigurationError,
+    ConfigurationTypeError,
+    MetadataError,
+    UnknownCodecError,
+)
 
 __all__ = [
     "CODEC_ENTRY_POINT_GROUP",
@@ -33,7 +38,7 @@ _FORMATS = (2, 3)
 
 def _check_format(zarr_format: object) -> int:
     if zarr_format not in _FORMATS or isinstance(zarr_format, bool):
-        raise TypeError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
+        raise ConfigurationTypeError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
     return zarr_format
 
 
@@ -71,21 +76,21 @@ class CodecRegistry:
 
         Raises
         ------
-        TypeError
+        zcodecs.errors.ConfigurationTypeError
             If ``name`` is not a non-empty string, ``cls`` is not a class, or
             ``zarr_format`` is not 2 or 3.
-        ValueError
+        zcodecs.errors.ConfigurationError
             If another class is already registered under ``name``.
         """
         table = self._by_format[_check_format(zarr_format)]
         if not isinstance(name, str) or not name:
-            raise TypeError(f"codec names must be non-empty strings, got {name!r}")
+            raise ConfigurationTypeError(f"codec names must be non-empty strings, got {name!r}")
         if not isinstance(cls, type):
-            raise TypeError(f"a codec must be registered as a class, got {cls!r}")
+            raise ConfigurationTypeError(f"a codec must be registered as a class, got {cls!r}")
         old = table.get(name)
         if old is not None and old is not cls:
-            raise ValueError(f"codec name {name!r} is already registered to {old.__name__} "
-                             f"(Zarr v{zarr_format})")
+            raise ConfigurationError(f"codec name {name!r} is already registered to "
+                                     f"{old.__name__} (Zarr v{zarr_format})")
         table[name] = cls
 
     def unregister(self, name: str, *, zarr_format: int = 3) -> None:
