@@ -3,7 +3,8 @@
     python _fuzz_kernels_worker.py FAMILY ROUNDS
 
 FAMILY is one of ``shard_index``, ``shuffle``, ``splice``, ``special``,
-``blosc2``.  Every family checks results against a reference (numpy, or
+``blosc2``, ``max_size`` (decoders' ``max_size=`` at edge values, each call
+in a forked child with a time limit).  Every family checks results against a reference (numpy, or
 python-blosc2 for Blosc2 chunks), decodes a valid input after every hostile
 one, and passes every accepted decoder output through the 0x00/0xFF double
 decode: decode into ``out`` pre-filled with 0x00, again into ``out``
@@ -25,9 +26,11 @@ unsupported cases.  A crash shows as a negative status in the parent.
 Known defects (being fixed in _blosc.pyx elsewhere; the fix flips the counts
 to 0 and the test then fails until the integrator makes them hard checks):
 
-* ``special-uninit``: a Blosc2 chunk whose header marks it as a special
-  chunk of uninitialized values (blosc2_flags bits 4-6 == 4) "decodes"
-  without writing ``out`` at all.
+* ``special-uninit`` (``/chain``: through chain_decode_into): a Blosc2 chunk
+  whose header marks it as a special chunk of uninitialized values
+  (blosc2_flags bits 4-6 == 4) "decodes" without writing ``out`` at all.
+* ``gzip-max-size-wrap``: ``gzip_decompress(..., max_size=2**64 - 1)`` never
+  returns (not fed to the sanitized run).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from __future__ import annotations
 import itertools
 import struct
 import sys
+import zlib
 from collections import Counter
 from collections.abc import Callable
 
@@ -80,18 +84,25 @@ class Fuzz:
 
 # -- Blosc headers ---------------------------------------------------------
 
-def is_blosc2_extended(frame: bytes) -> bool:
-    return len(frame) >= 32 and frame[0] >= 3 and frame[2] & 0x05 == 0x05
+def c_blosc2_special(frame: bytes) -> int:
+    """The special-value id c-blosc2 reads in a frame zcodecs hands to it (0 = none).
 
-
-def blosc2_special(frame: bytes) -> int:
-    """Blosc2 special-value id of a chunk's header (0 = a normal chunk)."""
-    return (frame[31] >> 4) & 0x7 if is_blosc2_extended(frame) else 0
+    zcodecs decodes Blosc1-version stored frames and zstd frames itself; every
+    other frame goes to c-blosc2, which reads the 32-byte extended header
+    whenever flags has both shuffle bits (0x01 | 0x04), whatever the version
+    byte says, and takes the special value from bits 4-6 of byte 31.
+    """
+    if len(frame) < 32:
+        return 0
+    flags = frame[2]
+    if frame[0] <= 2 and (flags & 0x02 or flags >> 5 == 4):
+        return 0
+    return (frame[31] >> 4) & 0x7 if flags & 0x05 == 0x05 else 0
 
 
 def known_unwritten_class(frame: bytes) -> str | None:
     """The known-defect class a not-fully-written decode of ``frame`` belongs to."""
-    if blosc2_special(frame) == 4:
+    if c_blosc2_special(frame) == 4:
         return "special-uninit"
     return None
 
@@ -115,6 +126,18 @@ def decode_into(decode: Decoder, frame: bytes, n: int, fill: int) -> bytes | Non
     return bytes(out)
 
 
+def chain_blosc(frame: bytes, out: bytearray | None = None, *,
+                max_size: int | None = None) -> bytearray:
+    """blosc_decompress's signature over the codec pipeline's compiled chain."""
+    if out is None:
+        out = bytearray(b"\x5a") * (max_size or 0)
+    L.chain_decode_into(CHAIN_BLOSC, [frame], [out])
+    return out
+
+
+CHAIN_BLOSC = L.ChainPlan([("blosc", 4, "lz4", 5, "shuffle", 0)])
+
+
 def check_accepted(fz: Fuzz, decode: Decoder, frame: bytes, n: int | None,
                    where: str) -> bytes | None:
     """Decode ``frame`` into 0x00- and 0xFF-filled buffers of ``n`` bytes.
@@ -133,6 +156,8 @@ def check_accepted(fz: Fuzz, decode: Decoder, frame: bytes, n: int | None,
         return None
     if zeros != ones:
         cls = known_unwritten_class(frame)
+        if cls is not None and decode is chain_blosc:
+            cls += "/chain"
         if cls is None:
             diff = next(i for i in range(n) if zeros[i] != ones[i])
             raise Failure(5, f"{where}: out not fully written (first unwritten byte {diff} "
@@ -171,10 +196,13 @@ def hostile_decode(fz: Fuzz, decode: Decoder, bad: bytes, valid: bytes, expected
                          f"{bad[:40].hex()} (length {len(bad)})")
 
 
-def mutations(valid: bytes, rng: np.random.Generator, rounds: int) -> list[bytes]:
-    """Bit flips, overwritten words, truncations and random headers of ``valid``."""
-    out = [valid[:k] for k in range(0, min(len(valid), 48))]
-    out += [valid[: len(valid) * k // 8] for k in range(8)]
+def mutations(valid: bytes, rng: np.random.Generator, rounds: int,
+              truncations: bool = True) -> list[bytes]:
+    """Bit flips, overwritten words and (optionally) truncations of ``valid``."""
+    out = []
+    if truncations:
+        out += [valid[:k] for k in range(0, min(len(valid), 48))]
+        out += [valid[: len(valid) * k // 8] for k in range(8)]
     for _ in range(rounds):
         b = bytearray(valid)
         for _ in range(int(rng.integers(1, 6))):
@@ -411,6 +439,7 @@ def fuzz_splice(fz: Fuzz, rng: np.random.Generator, rounds: int) -> None:
             spliced = a[:4] + b[4:16] + b[16:]
         where = f"splice of [{na}] and [{nb}]"
         hostile_decode(fz, decode, spliced, a, da, where)
+        check_accepted(fz, chain_blosc, spliced, claimed_nbytes(spliced), where + " (chain)")
         if spliced in (a, b):
             want = da if spliced == a else db
             if check_accepted(fz, decode, spliced, len(want), where) != want:
@@ -474,6 +503,9 @@ def fuzz_special(fz: Fuzz, rng: np.random.Generator, rounds: int) -> None:
         chunk = special_chunk(kind, nbytes, ts, blocksize, value)
         where = f"special {SPECIAL_NAMES[kind]} ts={ts} nbytes={nbytes} blocksize={blocksize}"
         got = check_accepted(fz, decode, chunk, nbytes, where)
+        if check_accepted(fz, chain_blosc, chunk, nbytes, where + " (chain)") != got \
+                and kind != 4:
+            raise Failure(4, f"{where}: the chain decodes it differently")
         want = special_expected(kind, nbytes, ts, value)
         oracle = blosc2_oracle(chunk)
         if got is None:
@@ -502,7 +534,7 @@ def fuzz_special(fz: Fuzz, rng: np.random.Generator, rounds: int) -> None:
             nbytes = struct.unpack_from("<i", chunk, 4)[0]
             where = f"python-blosc2 special {kind.name} chunk {i}"
             got = check_accepted(fz, decode, chunk, nbytes, where)
-            if got is None:
+            if got is None or check_accepted(fz, chain_blosc, chunk, nbytes, where) is None:
                 raise Failure(6, f"{where}: refused")
             if kind != blosc2.SpecialValue.UNINIT and got != schunk.decompress_chunk(i):
                 raise Failure(4, f"{where}: differs from python-blosc2's decode")
@@ -537,7 +569,7 @@ def fuzz_blosc2(fz: Fuzz, rng: np.random.Generator, rounds: int) -> None:
     produced_filters: set[str] = set()
     for codec, filt in itertools.product(list(blosc2.Codec), list(blosc2.Filter)):
         for ts, n, blocksize, split in ((4, 40_003, 4096, blosc2.SplitMode.AUTO_SPLIT),
-                                        (8, 100_000, 0, blosc2.SplitMode.ALWAYS_SPLIT),
+                                        (8, 30_000, 0, blosc2.SplitMode.ALWAYS_SPLIT),
                                         (2, 3001, 1000, blosc2.SplitMode.NEVER_SPLIT),
                                         (3, 2000, 0, blosc2.SplitMode.FORWARD_COMPAT_SPLIT),
                                         (1, 100, 0, blosc2.SplitMode.AUTO_SPLIT)):
@@ -579,6 +611,8 @@ def fuzz_blosc2(fz: Fuzz, rng: np.random.Generator, rounds: int) -> None:
             continue
         if got != oracle:
             raise Failure(4, f"{name}: decoded differently from python-blosc2")
+        if check_accepted(fz, chain_blosc, frame, len(oracle), name + " (chain)") != oracle:
+            raise Failure(4, f"{name}: the chain decodes it differently from python-blosc2")
         good.append((name, frame, oracle))
     # every codec id (flags bits 5-7) and every filter id at every filter slot
     name, frame, oracle = good[0]
@@ -599,10 +633,105 @@ def fuzz_blosc2(fz: Fuzz, rng: np.random.Generator, rounds: int) -> None:
             bad = bytearray(frame)
             bad[pos] = fid
             hostile_decode(fz, decode, bytes(bad), frame, oracle, f"{name} byte {pos}={fid}")
-    per_frame = max(1, rounds // len(good))
-    for name, frame, oracle in good:
-        for bad in mutations(frame, rng, per_frame):
+    # truncations of a few frames (they all share the header logic), bit flips
+    # and overwritten words of every one
+    per_frame = max(2, 4 * rounds // len(good))
+    for i, (name, frame, oracle) in enumerate(good):
+        for bad in mutations(frame, rng, per_frame, truncations=i % 16 == 0):
             hostile_decode(fz, decode, bad, frame, oracle, f"mutated {name}")
+
+
+# -- max_size edge values -------------------------------------------------------
+
+SANITIZED = "libasan" in __import__("os").environ.get("LD_PRELOAD", "")
+# gzip_decompress with max_size=2**64-1 never returns (the limit wraps; a
+# fix is in progress elsewhere): counted as a known defect in the normal run,
+# not fed to the sanitized run (the runaway allocation would abort it).
+KNOWN_MAX_SIZE = {("gzip", 2**64 - 1)}
+
+
+def probe_in_child(call: Callable[[], str], seconds: int) -> str:
+    """Run ``call`` in a forked child killed after ``seconds``: its verdict or 'hang'."""
+    import os
+    import signal
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(read)
+        signal.alarm(seconds)  # default action: terminate
+        try:
+            verdict = call()
+        except MemoryError:
+            verdict = "MemoryError"
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            verdict = f"unexpected {type(exc).__name__}: {exc}"
+        os.write(write, verdict.encode()[:500])
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        verdict = f.read().decode()
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        return "hang" if os.WTERMSIG(status) == signal.SIGALRM else \
+            f"killed by signal {os.WTERMSIG(status)}"
+    return verdict
+
+
+def fuzz_max_size(fz: Fuzz, rng: np.random.Generator, rounds: int) -> None:
+    data = payload(rng, 256_000)
+    n = len(data)
+    frames = {
+        "gzip": (L.gzip_decompress, L.gzip_compress(data)),
+        "zstd": (L.zstd_decompress, L.zstd_compress(data)),
+        "zstd-stream": (L.zstd_decompress, __import__("zstandard").ZstdCompressor(
+            write_content_size=False).compress(data)),
+        "blosc": (L.blosc_decompress, L.blosc_compress(data, typesize=4, cname="lz4")),
+    }
+    edges = [0, 1, n - 1, n, n + 1, 2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**32 + n - 1,
+             2**63 - 1, 2**63, 2**64 - 2, 2**64 - 1]
+    for (name, (decode, frame)), limit in itertools.product(frames.items(), edges):
+        family = name.split("-")[0]
+        if (family, limit) in KNOWN_MAX_SIZE and SANITIZED:
+            continue
+
+        def call(decode: Decoder = decode, frame: bytes = frame, limit: int = limit) -> str:
+            try:
+                got = decode(frame, max_size=limit)
+            except errors.SizeLimitError:
+                return "SizeLimitError"
+            except errors.ZcodecsError as exc:
+                return f"{type(exc).__name__}"
+            return "ok" if got == data else "wrong"
+
+        verdict = probe_in_child(call, 3)
+        want = "ok" if limit >= n else "SizeLimitError"
+        where = f"{name}_decompress(max_size={limit})"
+        if verdict != want:
+            if (family, limit) in KNOWN_MAX_SIZE:
+                fz.known_defect(f"{family}-max-size-wrap", frame)
+                continue
+            raise Failure(4, f"{where}: {verdict}, expected {want}")
+        fz.n += 1
+    for name, (decode, frame) in frames.items():
+        try:
+            decode(frame, max_size=-1)
+        except ValueError:
+            fz.n += 1
+        else:
+            raise Failure(4, f"{name}_decompress accepted max_size=-1")
+        for limit in (2**64, 2**70):  # beyond uint64: decoded, or a clean error
+
+            def beyond(decode: Decoder = decode, frame: bytes = frame, limit: int = limit) -> str:
+                try:
+                    return "ok" if decode(frame, max_size=limit) == data else "wrong"
+                except (errors.ZcodecsError, ValueError, OverflowError):
+                    return "ok"
+
+            verdict = probe_in_child(beyond, 3)
+            if verdict != "ok":
+                raise Failure(4, f"{name}_decompress(max_size={limit}): {verdict}")
+            fz.n += 1
 
 
 FAMILIES = {
@@ -611,12 +740,13 @@ FAMILIES = {
     "splice": fuzz_splice,
     "special": fuzz_special,
     "blosc2": fuzz_blosc2,
+    "max_size": fuzz_max_size,
 }
 
 
 def main() -> int:
     which, rounds = sys.argv[1], int(sys.argv[2])
-    seed = sorted(FAMILIES).index(which) + 20261202
+    seed = zlib.crc32(which.encode())  # the same corpus every run
     rng = np.random.default_rng(seed)
     fz = Fuzz()
     try:

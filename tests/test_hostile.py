@@ -27,10 +27,17 @@ ROUNDS_OVERRIDE = int(os.environ.get("ZCODECS_FUZZ_ROUNDS", "0"))
 # these counts to 0 and this test then fails on purpose: delete the entries,
 # and the double decode is a hard check everywhere.
 KNOWN_DEFECTS: dict[str, dict[str, tuple[int, int]]] = {
-    "special": {"special-uninit": (41, 166)},
+    "special": {"special-uninit": (41, 145), "special-uninit/chain": (41, 0)},
+    "blosc2": {"special-uninit": (0, 1)},
     # random bytes behind a valid Blosc2 header can say "uninit special chunk"
     "blosc": {"special-uninit": (0, 7)},
+    # gzip_decompress(max_size=2**64 - 1) never returns (a fix is in progress)
+    "max_size": {"gzip-max-size-wrap": (1, 0)},
 }
+# Not fed to the sanitized run (.ci/sanitize preloads libasan) until fixed: the
+# runaway allocation would abort it.
+SANITIZED = "libasan" in os.environ.get("LD_PRELOAD", "")
+NOT_FED_TO_SANITIZERS = {"gzip-max-size-wrap"}
 # Valid frames (written and decoded by python-blosc2) that zcodecs refuses
 # because its vendored c-blosc2 is built without the plugins directory: the
 # ZFP codecs and the BYTEDELTA / INT_TRUNC filters.
@@ -65,14 +72,18 @@ def run_worker(script: Path, *args: str) -> str:
 
 def check_known(family: str, stdout: str, default_rounds: bool) -> None:
     found = {cls: (int(c), int(m)) for cls, c, m in KNOWN_RE.findall(stdout)}
-    expected = KNOWN_DEFECTS.get(family, {})
-    assert set(found) == set(expected), (
-        f"{family}: known-defect classes changed: found {found}, expected {expected} "
+    expected = {cls: counts for cls, counts in KNOWN_DEFECTS.get(family, {}).items()
+                if not (SANITIZED and cls in NOT_FED_TO_SANITIZERS)}
+    if default_rounds:
+        want = dict(expected)
+    else:  # more rounds: mutations may reach a known class in any family
+        classes = {cls for known in KNOWN_DEFECTS.values() for cls in known}
+        assert set(found) <= classes, (family, found)
+        want = {cls: (expected.get(cls, (0, 0))[0], found.get(cls, (0, 0))[1])
+                for cls in set(found) | set(expected)}
+    assert found == want, (
+        f"{family}: known-defect counts changed: found {found}, expected {want} "
         f"(a fix landed? update KNOWN_DEFECTS)")
-    for cls, (crafted, mutated) in expected.items():
-        assert found[cls][0] == crafted, (family, cls, found[cls], "crafted cases changed")
-        if default_rounds:
-            assert found[cls][1] == mutated, (family, cls, found[cls], "mutated cases changed")
     unsupported = {what: int(n) for what, n in UNSUPPORTED_RE.findall(stdout)}
     assert unsupported == UNSUPPORTED_VALID.get(family, {}), unsupported
 
@@ -84,11 +95,12 @@ def test_fuzz_decoder_in_subprocess(decoder: str) -> None:
     check_known(decoder, out, default_rounds=not ROUNDS_OVERRIDE)
 
 
-@pytest.mark.parametrize("family", ["shard_index", "shuffle", "splice", "special", "blosc2"])
+@pytest.mark.parametrize(
+    "family", ["shard_index", "shuffle", "splice", "special", "blosc2", "max_size"])
 def test_fuzz_kernels_in_subprocess(family: str) -> None:
     """unpack_shard_index, shuffle/unshuffle with odd sizes, spliced Blosc frames,
-    Blosc2 special chunks, Blosc2 frames with every codec and filter id; every
-    accepted output fully written (0x00/0xFF double decode)."""
+    Blosc2 special chunks, Blosc2 frames with every codec and filter id, max_size
+    edge values; every accepted output fully written (0x00/0xFF double decode)."""
     out = run_worker(KERNELS_WORKER, family, str(ROUNDS_OVERRIDE or 100))
     check_known(family, out, default_rounds=not ROUNDS_OVERRIDE)
     if family == "blosc2":
