@@ -98,8 +98,8 @@ class ArrayReport:
         Chunks (inner chunks for shards) that decoded correctly.
     inner_missing : int
         Empty inner-chunk slots of the shards read (fill value).
-    decoded_bytes : int
-        Decoded size of the chunks that decoded.
+    decoded_bytes : int or None
+        Decoded size of the chunks that decoded (None for variable-length types).
     seconds : float
         Wall time.
     problems : list of Problem
@@ -112,7 +112,7 @@ class ArrayReport:
     objects_missing: int = 0
     chunks_decoded: int = 0
     inner_missing: int = 0
-    decoded_bytes: int = 0
+    decoded_bytes: int | None = 0
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
 
@@ -176,7 +176,8 @@ class _Batcher:
             self.on_problem(p)
             return
         self.report.chunks_decoded += 1
-        self.report.decoded_bytes += self.nbytes if self.nbytes is not None else 0
+        if self.nbytes is not None:
+            self.report.decoded_bytes = (self.report.decoded_bytes or 0) + self.nbytes
 
     def flush(self) -> None:
         items, self.pending = self.pending, []
@@ -279,6 +280,8 @@ def verify_array(tree: Tree, node: ArrayNode, progress: Progress,
     else:
         batcher, layout = _v3_batcher(tree, node, report, on_problem)
     report.sharded = layout is not None
+    if batcher.nbytes is None:
+        report.decoded_bytes = None
     stored = stored_chunks(tree, node)
     report.objects_missing = math.prod(node.grid) - len(stored)
     for key in stored.values():
@@ -305,9 +308,10 @@ def verify_array(tree: Tree, node: ArrayNode, progress: Progress,
             view = memoryview(data)
             present = index_entries(index)
             report.inner_missing += layout.n_chunks - len(present)
-            for flat in present:
+            coords = np.stack(np.unravel_index(present, layout.chunks_per_shard),
+                              axis=-1).tolist() if present else []
+            for flat, inner in zip(present, coords, strict=True):
                 offset, length = int(index[flat, 0]), int(index[flat, 1])
-                inner = [int(i) for i in np.unravel_index(flat, layout.chunks_per_shard)]
                 batcher.add(key, inner, view[offset:offset + length])
         progress.advance()
     batcher.flush()
@@ -315,20 +319,27 @@ def verify_array(tree: Tree, node: ArrayNode, progress: Progress,
     return report
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _summary(report: ArrayReport, location: str) -> str:
     sharded = report.sharded
-    what = "shards" if sharded else "chunks"
-    text = (f"{report.path or location}: {report.objects_checked} {what} read, "
+    what = "shard" if sharded else "chunk"
+    text = (f"{report.path or location}: {_count(report.objects_checked, what)} read, "
             f"{report.objects_missing} missing (fill value)")
     if sharded:
         text += (f"; {report.chunks_decoded} inner chunks decoded, "
                  f"{report.inner_missing} empty")
     else:
         text += f"; {report.chunks_decoded} decoded"
-    secs = report.seconds
-    rate = report.decoded_bytes / secs / 1e6 if secs > 0 else 0.0
-    text += (f"; {format_bytes(report.decoded_bytes)} in {secs:.2f} s ({rate:.0f} MB/s); "
-             f"{len(report.problems)} problems")
+    secs, decoded = report.seconds, report.decoded_bytes
+    if decoded is None:
+        text += f"; {secs:.2f} s"
+    else:
+        rate = decoded / secs / 1e6 if secs > 0 else 0.0
+        text += f"; {format_bytes(decoded)} in {secs:.2f} s ({rate:.0f} MB/s)"
+    text += f"; {_count(len(report.problems), 'problem')}"
     return text
 
 
@@ -375,6 +386,6 @@ def run(path: str, quiet: bool = False, as_json: bool = False) -> int:
     else:
         for r in reports:
             print(_summary(r, path))
-        print("OK" if bad == 0 else f"FAILED: {bad} problems")
+        print("OK" if bad == 0 else f"FAILED: {_count(bad, 'problem')}")
     return 0 if bad == 0 else 1
 
