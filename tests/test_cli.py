@@ -413,3 +413,41 @@ def test_zipstore_reads(tmp_path):
     finally:
         store.close()
 
+
+
+def test_large_shards_are_read_by_ranges(stores, tmp_path, monkeypatch):
+    # Shards above WHOLE_SHARD_BYTES are never read whole: index first, then inner-chunk
+    # ranges in groups; the report is the same as for shards read in one go.
+    from zcodecs.cli import verify
+    from zcodecs.cli.discover import discover, open_tree
+    from zcodecs.cli.progress import Progress
+
+    root = copy_store(stores / "zc", tmp_path / "zc")
+    offset, length = inner_chunk_span(root / "c/1/0", 16, 9)
+    flip_byte(root / "c/1/0", offset + length - 1)
+    data, index = read_end_index(root / "c/0/1", 16)
+    index[0] = (index[0, 0], len(data))  # runs into the index
+    write_end_index(root / "c/0/1", data, index)
+    reads = []
+    monkeypatch.setattr(verify, "WHOLE_SHARD_BYTES", 1024)
+    tree = open_tree(str(root))
+    real_get = tree.store.get
+    monkeypatch.setattr(tree.store, "get", lambda key: reads.append(key) or real_get(key))
+    (node,) = discover(tree).arrays
+    with Progress(0, enabled=False) as progress:
+        report = verify.verify_array(tree, node, progress)
+    assert not any(k.startswith("c/") for k in reads)
+    assert {(p.key, None if p.inner is None else tuple(p.inner), p.kind)
+            for p in report.problems} == {("c/1/0", (2, 1), "checksum"),
+                                         ("c/0/1", None, "shard index")}
+    assert report.chunks_decoded == 15 + 15
+
+
+def test_uncompressed_chunk_of_the_wrong_size(tmp_path):
+    a = zarr_array(tmp_path / "raw", shape=(20, 20), chunks=(10, 10), dtype="i4",
+                   compressors=None)
+    a[:] = 1
+    truncate(tmp_path / "raw" / "c/1/0", 396)
+    doc = verify_json(tmp_path / "raw", tmp_path, status=1)
+    assert {(k, i) for k, i, _ in problems(doc)} == {("c/1/0", None)}
+    assert doc["arrays"][0]["chunks_decoded"] == 3

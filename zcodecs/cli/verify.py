@@ -15,8 +15,8 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -30,18 +30,12 @@ from zcodecs.cli.discover import (
     open_tree,
     stored_chunks,
 )
-from zcodecs.cli.info import format_bytes
 from zcodecs.cli.progress import Progress
+from zcodecs.cli.report import ArrayReport, Problem, error_kind, error_message, plural, summary
 from zcodecs.cli.shards import index_entries, pipeline_of, read_index, shard_layout
 from zcodecs.cli.v2 import unsupported_reason, v2_decoder
-from zcodecs.errors import (
-    ChecksumError,
-    OutputSizeError,
-    ShardError,
-    ShardIndexError,
-    SizeLimitError,
-    ZcodecsError,
-)
+from zcodecs.codecs.sharding import ShardLayout
+from zcodecs.errors import ZcodecsError
 from zcodecs.metadata import ArrayMetadataV2, ArraySpec
 from zcodecs.pipeline import get_num_threads, run_groups
 
@@ -51,92 +45,20 @@ BATCH_BYTES = 32 * 1024 * 1024
 """Decoded bytes per batch handed to the pool (at least two chunks per thread)."""
 MAX_BATCH_CHUNKS = 4096
 """At most this many chunks per batch (tiny chunks)."""
-
-
-@dataclass
-class Problem:
-    """One corrupt, truncated or undecodable chunk (or shard index).
-
-    Attributes
-    ----------
-    key : str
-        The stored object's key.
-    inner : list of int or None
-        The inner chunk's coordinate inside the shard, None for the object itself.
-    kind : str
-        ``checksum`` (of a chunk), ``index checksum``, ``shard index`` (an entry
-        outside the shard), ``truncated`` (a shard shorter than its index),
-        ``size`` (decoded size), ``shape`` or ``decode`` (anything else).
-    message : str
-        What the decoder said.
-    """
-
-    key: str
-    inner: list[int] | None
-    kind: str
-    message: str
-
-    def line(self) -> str:
-        """The report line."""
-        where = self.key if self.inner is None else f"{self.key} inner chunk {tuple(self.inner)}"
-        return f"{where}: {self.kind}: {self.message}"
-
-
-@dataclass
-class ArrayReport:
-    """What verifying one array found.
-
-    Attributes
-    ----------
-    path : str
-        The array's path in the store.
-    sharded : bool
-        Whether the stored objects are shards whose inner chunks are checked one by one.
-    objects_checked, objects_missing : int
-        Stored chunks (or shards) read, and grid positions with nothing stored.
-    chunks_decoded : int
-        Chunks (inner chunks for shards) that decoded correctly.
-    inner_missing : int
-        Empty inner-chunk slots of the shards read (fill value).
-    decoded_bytes : int or None
-        Decoded size of the chunks that decoded (None for variable-length types).
-    seconds : float
-        Wall time.
-    problems : list of Problem
-        Everything that is wrong.
-    """
-
-    path: str
-    sharded: bool = False
-    objects_checked: int = 0
-    objects_missing: int = 0
-    chunks_decoded: int = 0
-    inner_missing: int = 0
-    decoded_bytes: int | None = 0
-    seconds: float = 0.0
-    problems: list[Problem] = field(default_factory=list)
-
-
-def _kind(error: BaseException, shard: bool) -> str:
-    if isinstance(error, ChecksumError):
-        return "index checksum" if shard else "checksum"
-    if isinstance(error, ShardIndexError):
-        return "shard index"
-    if isinstance(error, ShardError):
-        return "truncated"
-    if isinstance(error, OutputSizeError | SizeLimitError):
-        return "size"
-    return "decode"
-
-
-def _message(error: BaseException, shard: bool) -> str:
-    text = str(error).replace("\n", " ")
-    if shard:  # the kind says it already
-        text = text.removeprefix("shard index: ").removeprefix("shard: ")
-    return text if isinstance(error, ZcodecsError) else f"{type(error).__name__}: {text}"
+WHOLE_SHARD_BYTES = 256 * 1024 * 1024
+"""Shards up to this size are read in one go; larger ones index first, then by ranges."""
 
 
 Decode = Callable[[Any, Any], Any]
+
+
+class _Failed:
+    """The exception one chunk's decode raised (a result slot of the fallback pass)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
 
 
 class _Batcher:
@@ -163,7 +85,7 @@ class _Batcher:
     def problem(self, key: str, inner: list[int] | None, error: BaseException,
                 shard: bool = False) -> None:
         """Record ``error`` (of a chunk, or with ``shard`` of a shard's index)."""
-        p = Problem(key, inner, _kind(error, shard), _message(error, shard))
+        p = Problem(key, inner, error_kind(error, shard), error_message(error, shard))
         self.report.problems.append(p)
         self.on_problem(p)
 
@@ -193,13 +115,23 @@ class _Batcher:
             for (key, inner, _), array in zip(items, results, strict=True):
                 self._check(key, inner, array)
             return
-        for (key, inner, data), out in zip(items, outs, strict=True):
-            try:
-                array = self.decode_one(data, out)
-            except Exception as e:  # whatever the decoder raises is the report
-                self.problem(key, inner, e)
-                continue
-            self._check(key, inner, array)
+        decode_one = self.decode_one
+
+        def each(part: Sequence[tuple[Any, Any]]) -> list[Any]:
+            done: list[Any] = []
+            for data, out in part:
+                try:
+                    done.append(decode_one(data, out))
+                except Exception as e:  # whatever the decoder raises is the report
+                    done.append(_Failed(e))
+            return done
+
+        work = [(d, o) for (_, _, d), o in zip(items, outs, strict=True)]
+        for (key, inner, _), array in zip(items, run_groups(each, work), strict=True):
+            if isinstance(array, _Failed):
+                self.problem(key, inner, array.error)
+            else:
+                self._check(key, inner, array)
 
 
 def _v3_batcher(tree: Tree, node: ArrayNode, report: ArrayReport,
@@ -254,6 +186,46 @@ def check_supported(tree: Tree, node: ArrayNode) -> None:
         pipeline_of(tree, node)
 
 
+def _check_object(tree: Tree, key: str, layout: ShardLayout | None, batcher: _Batcher,
+                  report: ArrayReport) -> None:
+    """Queue the chunk at ``key`` (or its shard's inner chunks) for decoding."""
+    whole = layout is None or tree.sizes.get(key, 0) <= WHOLE_SHARD_BYTES
+    data = tree.store.get(key) if whole else None
+    if whole and data is None:  # deleted since the listing: the fill value
+        report.objects_missing += 1
+        return
+    report.objects_checked += 1
+    if layout is None:
+        batcher.add(key, None, data)
+        return
+    try:
+        index = read_index(tree, layout, key, data)
+    except ZcodecsError as e:
+        batcher.problem(key, None, e, shard=True)
+        return
+    present = index_entries(index)
+    report.inner_missing += layout.n_chunks - len(present)
+    coords = np.stack(np.unravel_index(present, layout.chunks_per_shard),
+                      axis=-1).tolist() if present else []
+    spans = [(int(index[f, 0]), int(index[f, 1])) for f in present]
+    if data is not None:
+        view = memoryview(data)
+        for inner, (offset, length) in zip(coords, spans, strict=True):
+            batcher.add(key, inner, view[offset:offset + length])
+        return
+    # A large shard: read its inner chunks in groups of ranges, never all of it at once.
+    start = 0
+    while start < len(spans):
+        stop, total = start, 0
+        while stop < len(spans) and (stop == start or total < WHOLE_SHARD_BYTES // 4):
+            total += spans[stop][1]
+            stop += 1
+        parts = tree.store.get_ranges(key, spans[start:stop]) or [b""] * (stop - start)
+        for inner, part in zip(coords[start:stop], parts, strict=True):
+            batcher.add(key, inner, part)
+        start = stop
+
+
 def verify_array(tree: Tree, node: ArrayNode, progress: Progress,
                  on_problem: Callable[[Problem], None] = lambda p: None) -> ArrayReport:
     """Decode and check every stored chunk of one array.
@@ -286,61 +258,13 @@ def verify_array(tree: Tree, node: ArrayNode, progress: Progress,
     report.objects_missing = math.prod(node.grid) - len(stored)
     for key in stored.values():
         try:
-            data = tree.store.get(key)
+            _check_object(tree, key, layout, batcher, report)
         except OSError as e:
             batcher.problem(key, None, e)
-            progress.advance()
-            continue
-        if data is None:  # deleted since the listing: the fill value
-            report.objects_missing += 1
-            progress.advance()
-            continue
-        report.objects_checked += 1
-        if layout is None:
-            batcher.add(key, None, data)
-        else:
-            try:
-                index = read_index(tree, layout, key, data)
-            except ZcodecsError as e:
-                batcher.problem(key, None, e, shard=True)
-                progress.advance()
-                continue
-            view = memoryview(data)
-            present = index_entries(index)
-            report.inner_missing += layout.n_chunks - len(present)
-            coords = np.stack(np.unravel_index(present, layout.chunks_per_shard),
-                              axis=-1).tolist() if present else []
-            for flat, inner in zip(present, coords, strict=True):
-                offset, length = int(index[flat, 0]), int(index[flat, 1])
-                batcher.add(key, inner, view[offset:offset + length])
         progress.advance()
     batcher.flush()
     report.seconds = time.perf_counter() - start
     return report
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _summary(report: ArrayReport, location: str) -> str:
-    sharded = report.sharded
-    what = "shard" if sharded else "chunk"
-    text = (f"{report.path or location}: {_count(report.objects_checked, what)} read, "
-            f"{report.objects_missing} missing (fill value)")
-    if sharded:
-        text += (f"; {report.chunks_decoded} inner chunks decoded, "
-                 f"{report.inner_missing} empty")
-    else:
-        text += f"; {report.chunks_decoded} decoded"
-    secs, decoded = report.seconds, report.decoded_bytes
-    if decoded is None:
-        text += f"; {secs:.2f} s"
-    else:
-        rate = decoded / secs / 1e6 if secs > 0 else 0.0
-        text += f"; {format_bytes(decoded)} in {secs:.2f} s ({rate:.0f} MB/s)"
-    text += f"; {_count(len(report.problems), 'problem')}"
-    return text
 
 
 def run(path: str, quiet: bool = False, as_json: bool = False) -> int:
@@ -385,7 +309,7 @@ def run(path: str, quiet: bool = False, as_json: bool = False) -> int:
                           "arrays": [asdict(r) for r in reports]}, indent=2))
     else:
         for r in reports:
-            print(_summary(r, path))
-        print("OK" if bad == 0 else f"FAILED: {_count(bad, 'problem')}")
+            print(summary(r, path))
+        print("OK" if bad == 0 else f"FAILED: {plural(bad, 'problem')}")
     return 0 if bad == 0 else 1
 
