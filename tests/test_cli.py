@@ -335,6 +335,22 @@ def test_v2_unsupported_codecs(tmp_path):
     assert row["compressor"] == {"id": "zlib", "level": 1} and row["chunks_present"] == 2
 
 
+def test_verify_v2_strings(tmp_path):
+    a = zarr_array(tmp_path / "s", shape=(20,), chunks=(7,), dtype=str, zarr_format=2)
+    a[:] = [f"item {i}" * (i % 3) for i in range(20)]
+    filters = json.loads((tmp_path / "s" / ".zarray").read_text())["filters"]
+    assert filters == [{"id": "vlen-utf8"}]
+    doc = verify_json(tmp_path / "s", tmp_path)
+    assert doc["arrays"][0]["chunks_decoded"] == 3
+    assert doc["arrays"][0]["decoded_bytes"] is None
+    raw = zarr_array(tmp_path / "raw", shape=(20,), chunks=(7,), dtype=str, zarr_format=2,
+                     compressors=None)
+    raw[:] = "xyz"
+    truncate(tmp_path / "raw" / "1", 30)  # the header still claims 7 items
+    assert {k for k, _, _ in problems(verify_json(tmp_path / "raw", tmp_path, status=1))} \
+        == {"1"}
+
+
 # ----------------------------------------------------------------- progress bar
 
 

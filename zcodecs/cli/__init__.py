@@ -19,6 +19,7 @@ print one line to stderr and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -134,6 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as e:
         print(f"zcodecs: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # stdout closed early (| head): no traceback at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         print("zcodecs: interrupted", file=sys.stderr)
         return 130

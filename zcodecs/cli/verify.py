@@ -165,14 +165,14 @@ def _v2_batcher(tree: Tree, node: ArrayNode, report: ArrayReport,
     decode = v2_decoder(meta)
     spec = meta.chunk_spec()
     nbytes = chunk_nbytes(meta)
-    assert nbytes is not None
 
     def many(datas: list[Any], outs: list[Any]) -> list[Any]:
         work = list(zip(datas, outs, strict=True))
         return run_groups(lambda part: [decode(d, o) for d, o in part], work,
-                          work_bytes=nbytes * len(work))
+                          work_bytes=(nbytes or 8 * math.prod(spec.shape)) * len(work))
 
-    return _Batcher(report, spec, decode, many, (nbytes,), np.uint8, nbytes, on_problem)
+    return _Batcher(report, spec, decode, many, None if nbytes is None else (nbytes,),
+                    np.uint8, nbytes, on_problem)
 
 
 def check_supported(tree: Tree, node: ArrayNode) -> None:
