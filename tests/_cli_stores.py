@@ -18,7 +18,7 @@ import numpy as np
 import zcodecs
 from zcodecs import lowlevel
 from zcodecs.byte_source import LocalStore
-from zcodecs.codecs import BytesCodec, Crc32cCodec, ShardingCodec, ZstdCodec
+from zcodecs.codecs import BytesCodec, Crc32cCodec, ShardingCodec, TransposeCodec, ZstdCodec
 from zcodecs.dtype import parse_dtype
 from zcodecs.metadata import ArrayMetadataV3
 from zcodecs.pipeline import CodecPipeline
@@ -93,6 +93,22 @@ def zcodecs_sharded(root: Path, missing: tuple[tuple[int, int], ...] = ((1, 1),)
                 shard[i * 8:(i + 1) * 8, j * 8:(j + 1) * 8] = 0
             (encoded,) = pipeline.encode_batch([(shard, spec)])
             store.set(meta.chunk_key_encoding.encode_chunk_key((r, c)), encoded)
+    return meta
+
+
+def zcodecs_wrapped(root: Path) -> ArrayMetadataV3:
+    """A 16x12 int32 array: [transpose, sharding 8x8 of 4x4, crc32c], shards (0,0) and (1,1)."""
+    codecs = (TransposeCodec(order=(1, 0)).to_dict(), ShardingCodec(chunk_shape=(4, 4)).to_dict(),
+              Crc32cCodec().to_dict())
+    meta = ArrayMetadataV3(shape=(16, 12), data_type=parse_dtype("int32", zarr_format=3),
+                           chunk_shape=(8, 8), fill_value=0, codecs=codecs)
+    pipeline = CodecPipeline.from_array_metadata(meta)
+    store = LocalStore(root)
+    store.set("zarr.json", meta.to_json())
+    for coords in ((0, 0), (1, 1)):
+        (encoded,) = pipeline.encode_batch([(ramp((8, 8), "i4") + coords[0] + 1,
+                                             meta.chunk_spec())])
+        store.set(meta.chunk_key_encoding.encode_chunk_key(coords), encoded)
     return meta
 
 

@@ -33,6 +33,7 @@ from _cli_stores import (
     zarr_group,
     zarr_zip,
     zcodecs_sharded,
+    zcodecs_wrapped,
 )
 
 from zcodecs.byte_source import ZipStore
@@ -79,6 +80,9 @@ def stores(tmp_path_factory) -> Path:
                    zarr_format=2, compressors=numcodecs.Blosc(cname="lz4"), order="F",
                    chunk_key_encoding={"name": "v2", "separator": "/"})
     d[:] = ramp((20, 20), "i4")
+    e = zarr_array(root / "v3_dotted", shape=(30, 30), chunks=(10, 10), dtype="u2",
+                   chunk_key_encoding={"name": "v2", "separator": "."})
+    e[:10] = 1  # chunks 0.0, 0.1, 0.2
     zarr_group(root / "group")
     zarr_zip(root / "arr.zip", shape=(60, 50), chunks=(10, 10), shards=(20, 20), dtype="f4")
     zcodecs_sharded(root / "zc")
@@ -198,12 +202,29 @@ def test_info_zcodecs_written(stores, tmp_path):
     assert (row["chunks_possible"], row["chunks_present"]) == (48, 15 + 8 + 16)
 
 
+def test_info_and_verify_with_codecs_around_sharding(tmp_path):
+    zcodecs_wrapped(tmp_path / "w")
+    row = info_json(tmp_path / "w", tmp_path)["arrays"][0]
+    assert [c["name"] for c in row["codecs"]] == ["transpose", "sharding_indexed", "crc32c"]
+    assert (row["shard_shape"], row["chunk_shape"], row["chunks_per_shard"]) == \
+        ([8, 8], [4, 4], [2, 2])
+    assert (row["shards_possible"], row["shards_present"]) == (4, 2)
+    assert (row["chunks_possible"], row["chunks_present"]) == (12, None)  # index not readable
+    assert row["decoded_bytes"] == 2 * 8 * 8 * 4
+    assert row["stored_bytes"] == sum(chunk_files(tmp_path / "w").values())
+    doc = verify_json(tmp_path / "w", tmp_path)
+    assert (doc["arrays"][0]["chunks_decoded"], doc["arrays"][0]["sharded"]) == (2, False)
+    flip_byte(tmp_path / "w" / "c/1/1", 0)
+    assert problems(verify_json(tmp_path / "w", tmp_path, status=1)) == \
+        {("c/1/1", None, "checksum")}
+
+
 # ----------------------------------------------------------------- verify, intact
 
 
 @pytest.mark.parametrize(("name", "decoded", "missing"), [
     ("v3_sharded", 20, 3), ("v3_crc", 15, 15), ("v2", 15, 15), ("v2_nested", 4, 0),
-    ("arr.zip", 30, 0), ("zc", 15 + 16 + 16, 1),
+    ("arr.zip", 30, 0), ("zc", 15 + 16 + 16, 1), ("v3_dotted", 3, 6),
 ])
 def test_verify_intact(stores, tmp_path, name, decoded, missing):
     doc = verify_json(stores / name, tmp_path)

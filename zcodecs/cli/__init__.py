@@ -29,15 +29,19 @@ from zcodecs.cli.discover import CliError
 __all__ = ["CliError", "build_parser", "cmd_version", "main"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(bench_arguments: bool = True) -> argparse.ArgumentParser:
     """Build the ``zcodecs`` argument parser and its commands.
+
+    Parameters
+    ----------
+    bench_arguments : bool, optional
+        Give ``bench`` its options (imports :mod:`zcodecs.bench`, which other
+        commands do not need).
 
     Returns
     -------
     argparse.ArgumentParser
     """
-    from zcodecs import bench
-
     parser = argparse.ArgumentParser(
         prog="python -m zcodecs",
         description="zcodecs: fast, trustworthy Zarr codecs compiled with Cython.",
@@ -50,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "chunks) of each zcodecs kernel side by side with the installed peers. "
                     "Functions not implemented yet and peers not installed show n/a.",
     )
-    bench.add_arguments(p_bench)
+    if bench_arguments:
+        from zcodecs import bench
+
+        bench.add_arguments(p_bench)
     p_info = sub.add_parser(
         "info", help="describe a Zarr array or group (layout, codecs, stored bytes)",
         description="Data type, shape, chunk and shard layout, codecs, chunks stored against "
@@ -115,8 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         Exit status: 0 on success, 1 when ``verify`` finds a problem, 2 on a
         usage error (bad path, bad metadata, unknown or unsupported codec).
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in args_list if not a.startswith("-")), None)
+    parser = build_parser(bench_arguments=command in (None, "bench"))
+    args = parser.parse_args(args_list)
     try:
         if args.command == "version":
             return cmd_version(args.verbose)

@@ -24,6 +24,7 @@ from zcodecs.cli.discover import (
     stored_chunks,
 )
 from zcodecs.cli.shards import index_entries, pipeline_of, read_index, shard_layout
+from zcodecs.codecs.sharding import ShardingCodec
 from zcodecs.errors import ZcodecsError
 from zcodecs.metadata import ArrayMetadataV3
 
@@ -94,7 +95,10 @@ def array_info(tree: Tree, node: ArrayNode) -> dict[str, Any]:
         row["data_type"] = doc["data_type"]
         row["chunk_key_encoding"] = doc["chunk_key_encoding"]
         row["codecs"] = doc["codecs"]
-        layout = shard_layout(pipeline_of(tree, node), node)
+        pipeline = pipeline_of(tree, node)
+        layout = shard_layout(pipeline, node)
+        codec = pipeline.array_bytes_codec
+        wrapped = codec if layout is None and isinstance(codec, ShardingCodec) else None
     else:
         row["data_type"] = doc["dtype"]
         row["order"] = meta.order
@@ -103,14 +107,27 @@ def array_info(tree: Tree, node: ArrayNode) -> dict[str, Any]:
         row["compressor"] = doc["compressor"]
         row["codecs"] = [*(doc["filters"] or []), *([doc["compressor"]] if doc["compressor"]
                                                     else [])]
-        layout = None
+        layout = wrapped = None
     row["fill_value"] = doc["fill_value"]
-    if layout is None:
+    nbytes = chunk_nbytes(meta)
+    if wrapped is not None:
+        # Codecs around the sharding codec: the index is inside their encoding, so
+        # inner chunks cannot be counted without decoding; shards decode whole.
+        inner_shape = wrapped.chunk_shape
+        row.update(chunk_shape=list(inner_shape), shard_shape=list(node.grid_chunk_shape),
+                   chunks_per_shard=[s // c for s, c in
+                                     zip(node.grid_chunk_shape, inner_shape, strict=True)],
+                   shards_possible=possible, shards_present=len(keys), unreadable_shards=None,
+                   chunks_possible=math.prod(math.ceil(s / c) for s, c in
+                                             zip(meta.shape, inner_shape, strict=True)),
+                   chunks_present=None)
+        decoded = None if nbytes is None else nbytes * len(keys)
+    elif layout is None:
         row.update(chunk_shape=list(node.grid_chunk_shape), shard_shape=None,
                    chunks_per_shard=None, shards_possible=None, shards_present=None,
                    unreadable_shards=None, chunks_possible=possible,
                    chunks_present=len(keys))
-        nbytes = chunk_nbytes(meta)
+        decoded = None if nbytes is None else nbytes * len(keys)
     else:
         covering = tuple(math.ceil(s / c) for s, c in
                          zip(meta.shape, layout.chunk_shape, strict=True))
@@ -120,7 +137,7 @@ def array_info(tree: Tree, node: ArrayNode) -> dict[str, Any]:
                    shards_present=len(keys), unreadable_shards=bad,
                    chunks_possible=math.prod(covering), chunks_present=inner)
         nbytes = chunk_nbytes(meta, layout.chunk_shape)
-    decoded = None if nbytes is None else nbytes * row["chunks_present"]
+        decoded = None if nbytes is None else nbytes * inner
     row["stored_bytes"] = stored_bytes
     row["decoded_bytes"] = decoded
     row["compression_ratio"] = (round(decoded / stored_bytes, 3)
@@ -160,8 +177,13 @@ def _codec_json(entry: Any) -> str:
     return json.dumps(entry, separators=(",", ":"))
 
 
+def _present(row: dict[str, Any]) -> str:
+    n = row["chunks_present"]
+    return "?" if n is None else str(n)
+
+
 def _stored(row: dict[str, Any]) -> str:
-    text = f"{row['chunks_present']} of {row['chunks_possible']}"
+    text = f"{_present(row)} of {row['chunks_possible']}"
     if row["shard_shape"] is not None:
         text += f" (in {row['shards_present']} of {row['shards_possible']} shards"
         text += f"; {row['unreadable_shards']} unreadable)" if row["unreadable_shards"] else ")"
@@ -214,7 +236,7 @@ def format_group(doc: dict[str, Any]) -> str:
         table.append((r["path"], json.dumps(r["data_type"]).strip('"'), _shape(r["shape"]),
                       _shape(r["chunk_shape"]), _shape(r["shard_shape"]),
                       _codec_names(r["codecs"]),
-                      f"{r['chunks_present']}/{r['chunks_possible']}",
+                      f"{_present(r)}/{r['chunks_possible']}",
                       format_bytes(r["stored_bytes"]), _ratio(r)))
     widths = [max(len(t[i]) for t in table) for i in range(len(table[0]))]
     rows = ["  ".join(c.ljust(w) for c, w in zip(t, widths, strict=True)).rstrip()
