@@ -72,7 +72,10 @@ class _Batcher:
         self.decode_one, self.decode_many = decode_one, decode_many
         self.nbytes, self.on_problem = nbytes, on_problem
         per = max(1, nbytes or 1)
-        self.size = max(2 * get_num_threads(), min(BATCH_BYTES // per, MAX_BATCH_CHUNKS))
+        # Two chunks per thread at least, unless that would hold more than 4 batches
+        # of memory (huge chunks, e.g. whole shards): then as many as fit, at least one.
+        threads = min(2 * get_num_threads(), max(1, 4 * BATCH_BYTES // per))
+        self.size = max(threads, min(BATCH_BYTES // per, MAX_BATCH_CHUNKS))
         self.block = None if out_shape is None else \
             np.empty((self.size, *out_shape), dtype=out_dtype)
         self.pending: list[tuple[str, list[int] | None, Any]] = []
