@@ -233,9 +233,10 @@ def test_verify_intact(stores, tmp_path, name, decoded, missing):
     assert report["chunks_decoded"] == decoded
     assert report["objects_missing"] == missing
     assert report["problems"] == []
-    proc = run_cli("verify", str(stores / name), cwd=tmp_path)
-    assert proc.returncode == 0 and proc.stdout.splitlines()[-1] == "OK"
-    assert proc.stderr == ""
+    if name in ("v3_sharded", "v2"):  # the text form too (the JSON form is the same run)
+        proc = run_cli("verify", str(stores / name), cwd=tmp_path)
+        assert proc.returncode == 0 and proc.stdout.splitlines()[-1] == "OK"
+        assert proc.stderr == ""
 
 
 def test_verify_group(stores, tmp_path):
