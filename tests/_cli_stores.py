@@ -190,3 +190,75 @@ def set_codec_name(zarr_json: Path, name: str) -> None:
     doc = json.loads(zarr_json.read_text())
     doc["codecs"][0]["name"] = name
     zarr_json.write_text(json.dumps(doc))
+
+
+# ----------------------------------------------------------------- running the CLI
+
+
+def info_json(path: Path, cwd: Path) -> dict:
+    """``info --json PATH`` (must succeed, quietly)."""
+    proc = run_cli("info", "--json", str(path), cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    return json.loads(proc.stdout)
+
+
+def verify_json(path: Path, cwd: Path, status: int = 0) -> dict:
+    """``verify --json PATH`` with the expected exit status."""
+    proc = run_cli("verify", "--json", str(path), cwd=cwd)
+    assert proc.returncode == status, proc.stdout + proc.stderr
+    return json.loads(proc.stdout)
+
+
+def problems(doc: dict) -> set[tuple[str, tuple[int, ...] | None, str]]:
+    """(key, inner coordinate, kind) of every problem in a verify report."""
+    return {(p["key"], None if p["inner"] is None else tuple(p["inner"]), p["kind"])
+            for a in doc["arrays"] for p in a["problems"]}
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *words: str) -> None:
+    """Exit status 2 and one ``zcodecs: error:`` line holding ``words``."""
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("zcodecs: error: "), proc.stderr
+    assert "Traceback" not in proc.stderr
+    for w in words:
+        assert w in lines[0]
+
+
+# ----------------------------------------------------------------- the shared stores
+
+
+def write_stores(root: Path) -> Path:
+    """The intact stores the CLI tests share (tests copy what they damage)."""
+    import numcodecs
+    from zarr.codecs import Crc32cCodec as ZCrc
+    from zarr.codecs import ZstdCodec as ZZstd
+
+    a = zarr_array(root / "v3_sharded", shape=(60, 50), chunks=(10, 10), shards=(20, 20),
+                   dtype="f4", compressors=[ZZstd(level=3)])
+    a[:40, :] = ramp((40, 50))  # shard row 2 missing; inner chunks right of col 50 empty
+    b = zarr_array(root / "v3_crc", shape=(60, 50), chunks=(10, 10), dtype="i2",
+                   compressors=[ZZstd(level=1), ZCrc()])
+    b[:30] = ramp((30, 50), "i2")
+    c = zarr_array(root / "v2", shape=(60, 50), chunks=(10, 10), dtype="f8", zarr_format=2)
+    c[:25] = ramp((25, 50), "f8")
+    d = zarr_array(root / "v2_nested", shape=(20, 20), chunks=(10, 10), dtype="<i4",
+                   zarr_format=2, compressors=numcodecs.Blosc(cname="lz4"), order="F",
+                   chunk_key_encoding={"name": "v2", "separator": "/"})
+    d[:] = ramp((20, 20), "i4")
+    e = zarr_array(root / "v3_dotted", shape=(30, 30), chunks=(10, 10), dtype="u2",
+                   chunk_key_encoding={"name": "v2", "separator": "."})
+    e[:10] = 1  # chunks 0.0, 0.1, 0.2
+    zarr_group(root / "group")
+    zarr_zip(root / "arr.zip", shape=(60, 50), chunks=(10, 10), shards=(20, 20), dtype="f4")
+    zcodecs_sharded(root / "zc")
+    return root
+
+
+def copy_store(src: Path, dst: Path) -> Path:
+    """A copy of the store ``src`` at ``dst``."""
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
