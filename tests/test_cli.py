@@ -189,6 +189,9 @@ def test_bad_paths(tmp_path, command):
     bad_meta.mkdir()
     (bad_meta / "zarr.json").write_text(json.dumps({"zarr_format": 3, "node_type": "array"}))
     assert_one_line_error(run_cli(command, str(bad_meta), cwd=tmp_path), "is missing")
+    odd = tmp_path / "odd"
+    (odd / "zarr.json").mkdir(parents=True)  # unreadable as a file
+    assert_one_line_error(run_cli(command, str(odd), cwd=tmp_path), "zarr.json")
 
 
 @pytest.mark.parametrize("command", ["info", "verify"])

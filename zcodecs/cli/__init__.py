@@ -126,13 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = next((a for a in args_list if not a.startswith("-")), None)
     parser = build_parser(bench_arguments=command in (None, "bench"))
     args = parser.parse_args(args_list)
-    try:
-        if args.command == "version":
-            return cmd_version(args.verbose)
-        if args.command == "bench":
-            from zcodecs import bench
+    if args.command == "version":
+        return cmd_version(args.verbose)
+    if args.command == "bench":
+        from zcodecs import bench
 
-            return bench.run_cli(args)
+        return bench.run_cli(args)
+    try:
         if args.command == "info":
             from zcodecs.cli import info
 
@@ -148,6 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except OSError as e:  # e.g. a metadata file that cannot be read
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"zcodecs: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("zcodecs: interrupted", file=sys.stderr)
         return 130

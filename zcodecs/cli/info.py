@@ -52,7 +52,7 @@ def _shard_counts(tree: Tree, layout: Any, stored: dict[tuple[int, ...], str],
     for coords, key in stored.items():
         try:
             flat = index_entries(read_index(tree, layout, key))
-        except ZcodecsError:
+        except (ZcodecsError, OSError):
             bad += 1
             continue
         if not flat:
