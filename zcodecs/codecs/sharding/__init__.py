@@ -10,6 +10,7 @@ merging writes).
 from __future__ import annotations
 
 from zcodecs.codecs.sharding._codec import ShardingCodec, ShardingCodecIndexLocation
+from zcodecs.codecs.sharding._index import EMPTY, ShardLayout, decode_index
 from zcodecs.codecs.sharding._ranges import (
     MAX_COALESCED_READ,
     get_default_coalesce_gap,
@@ -17,9 +18,12 @@ from zcodecs.codecs.sharding._ranges import (
 )
 
 __all__ = [
+    "EMPTY",
     "MAX_COALESCED_READ",
     "ShardingCodec",
+    "ShardLayout",
     "ShardingCodecIndexLocation",
+    "decode_index",
     "get_default_coalesce_gap",
     "set_default_coalesce_gap",
 ]
