@@ -60,6 +60,13 @@ def main() -> int:
             chunk = blosc2.compress2(data, typesize=4, codec=codec,
                                      filters=[blosc2.Filter.BITSHUFFLE])
             cases.append((chunk, L.blosc_decompress))
+        # Special chunks (zeros, NaN, repeated value, uninitialized): header-only frames
+        # that zcodecs decodes itself.
+        for kind, ts, value in ((1, 4, b""), (2, 4, b""), (3, 4, b"\x01\x02\x03\x04"),
+                                (4, 8, b"")):
+            head = bytes([5, 1, 0x05, ts]) + np.array([80_000, 80_000, 32 + len(value)],
+                                                      "<i4").tobytes()
+            cases.append((head + bytes(15) + bytes([kind << 4]) + value, L.blosc_decompress))
     elif which == "zstd":
         cases.append((L.zstd_compress(data, checksum=True), L.zstd_decompress))
     elif which == "gzip":

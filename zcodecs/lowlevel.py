@@ -21,7 +21,12 @@ fast path.
 
 from __future__ import annotations
 
-from zcodecs._ext._blosc import blosc_cbuffer_sizes, blosc_compress, blosc_decompress
+from zcodecs._ext._blosc import (
+    BufferOverlapError,
+    blosc_cbuffer_sizes,
+    blosc_compress,
+    blosc_decompress,
+)
 from zcodecs._ext._chain import ChainPlan, chain_decode_into, chain_encode
 from zcodecs._ext._crc32c import crc32c
 from zcodecs._ext._gzip import gzip_compress, gzip_decompress
@@ -36,6 +41,7 @@ from zcodecs._ext._vlen import (
 from zcodecs._ext._zstd import zstd_compress, zstd_decompress
 
 __all__ = [
+    "BufferOverlapError",
     "ChainPlan",
     "blosc_cbuffer_sizes",
     "blosc_compress",

@@ -5,11 +5,16 @@ from typing import Any, Literal, TypeAlias, TypeVar
 import numpy as np
 from typing_extensions import Buffer
 
+from zcodecs.errors import CodecError
+
 # numpy arrays export the buffer protocol, but numpy's stubs only say so for
 # Python >= 3.12
 _BufferLike: TypeAlias = Buffer | np.ndarray[Any, Any]
 
 _Out = TypeVar("_Out", bound=_BufferLike)
+
+class BufferOverlapError(CodecError):
+    """A decoder's ``out`` buffer shares memory with its input."""
 
 BLOSC2_VERSION: str
 LZ4_VERSION: str

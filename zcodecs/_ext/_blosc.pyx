@@ -90,11 +90,35 @@ from zcodecs._ext._zstd cimport (
 import threading
 
 from zcodecs.errors import (
+    CodecError,
     DecodeError,
     OutputSizeError,
     SizeLimitError,
     UnsupportedError,
 )
+
+
+class BufferOverlapError(CodecError):
+    """A decoder's ``out`` buffer shares memory with its input.
+
+    (Defined here until it moves to :mod:`zcodecs.errors`; re-exported by
+    :mod:`zcodecs.lowlevel`.)
+    """
+
+
+def _buffers_overlap(a, b):
+    """Whether two buffer-protocol objects share memory (for the chain's checks and tests)."""
+    cdef Py_buffer va, vb
+    init_view(&va)
+    init_view(&vb)
+    try:
+        acquire_read(a, &va, "_buffers_overlap")
+        acquire_read(b, &vb, "_buffers_overlap")
+        return blosc_overlap(va.buf, va.len, vb.buf, vb.len)
+    finally:
+        release(&vb)
+        release(&va)
+
 
 BLOSC2_VERSION = BLOSC2_VERSION_STRING.decode()
 LZ4_VERSION = LZ4_versionString().decode()
@@ -108,7 +132,18 @@ cdef enum:
     F_SHUFFLE = 0x01
     F_MEMCPYED = 0x02
     F_BITSHUFFLE = 0x04
+    F_DELTA = 0x08            # c-blosc2 reads it as its DELTA filter; c-blosc1 never sets it
     F_DONT_SPLIT = 0x10
+    # Blosc2 extended header (flags 0x01 and 0x04 both set): 32 bytes
+    XHEADER = 32
+    X_FILTERS = 16            # bytes 16..21: the filter pipeline
+    X_FLAGS2 = 30             # bit 0: variable-length blocks
+    X_FLAGS = 31              # bit 3: lazy chunk, bits 4-6: special kind, bit 7: instrumented
+    FILTER_DELTA = 3
+    SPECIAL_ZERO = 1
+    SPECIAL_NAN = 2
+    SPECIAL_VALUE = 3
+    SPECIAL_UNINIT = 4
     # compressor codes in flag bits 5-7
     C_BLOSCLZ = 0
     C_LZ4 = 1
@@ -531,6 +566,120 @@ cdef int blosc_read_header(const uint8_t* p, size_t n, int32_t* nbytes, int32_t*
     return 0
 
 
+cdef inline bint _extended(const uint8_t* p) noexcept nogil:
+    """A Blosc2 extended (32-byte) header: c-blosc2 keys it on flags 0x01 and 0x04, any version."""
+    return (p[2] & (F_SHUFFLE | F_BITSHUFFLE)) == (F_SHUFFLE | F_BITSHUFFLE)
+
+
+cdef inline int _special_kind(const uint8_t* p) noexcept nogil:
+    """0, or the special-chunk kind of an extended header (1 zeros .. 4 uninitialized)."""
+    return (p[X_FLAGS] >> 4) & 7 if _extended(p) else 0
+
+
+cdef inline int32_t _delta_width(int32_t typesize) noexcept nogil:
+    """The item width c-blosc2's DELTA filter works on for a typesize."""
+    if typesize == 2 or typesize == 4 or typesize == 8:
+        return typesize
+    return 8 if typesize % 8 == 0 else 1
+
+
+cdef int blosc_check_frame(const uint8_t* p, int32_t nbytes, int32_t blocksize, int32_t cbytes,
+                           zc_error* err) noexcept nogil:
+    """Refuse, before anything is allocated, frames whose decode would not be fully defined.
+
+    The header has been read (cbytes bytes available at p).  Special chunks
+    (zeros, NaN, repeated value, uninitialized) must be exactly as long as
+    c-blosc2 writes them, so the ratio bound on cbytes bounds their claim
+    too; Blosc2 features whose output zcodecs cannot vouch for are refused.
+    """
+    cdef int kind, i
+    cdef int32_t typesize = p[3], bs, w
+    cdef bint delta = False
+    if _extended(p):
+        if cbytes < XHEADER:
+            return zc_fail(err, ZC_ERR_DECODE,
+                           b"blosc: Blosc2 frame of {a} bytes is shorter than its 32-byte header",
+                           cbytes, 0, 0)
+        kind = _special_kind(p)
+        if kind > SPECIAL_UNINIT:
+            return zc_fail(err, ZC_ERR_DECODE, b"blosc: unknown special-chunk kind {a}",
+                           kind, 0, 0)
+        if p[X_FLAGS2] & 0x01:
+            return zc_fail(err, ZC_ERR_UNSUPPORTED, b"blosc: Blosc2 chunks with variable-length "
+                           b"blocks are not supported", 0, 0, 0)
+        if p[X_FLAGS] & 0x80:
+            return zc_fail(err, ZC_ERR_UNSUPPORTED, b"blosc: instrumented Blosc2 chunks are not "
+                           b"supported", 0, 0, 0)
+        if kind == 0 and p[X_FLAGS] & 0x08:
+            return zc_fail(err, ZC_ERR_UNSUPPORTED, b"blosc: lazy Blosc2 chunks can only be read "
+                           b"through their frame file", 0, 0, 0)
+        if kind == SPECIAL_VALUE:
+            w = cbytes - XHEADER
+            if w < 1 or (nbytes and nbytes % w != 0):
+                return zc_fail(err, ZC_ERR_DECODE, b"blosc: repeated-value chunk with a {a}-byte "
+                               b"value cannot fill {b} bytes", w, nbytes, 0)
+            return 0
+        if kind != 0:
+            if cbytes != XHEADER:
+                return zc_fail(err, ZC_ERR_DECODE, b"blosc: special chunk has cbytes={a}, "
+                               b"expected 32", cbytes, 0, 0)
+            if kind == SPECIAL_NAN and (typesize != 4 and typesize != 8
+                                        or nbytes % typesize != 0):
+                return zc_fail(err, ZC_ERR_DECODE, b"blosc: NaN chunk needs a typesize of 4 or 8 "
+                               b"dividing nbytes (typesize={a}, nbytes={b})", typesize, nbytes, 0)
+            return 0
+        for i in range(6):
+            delta = delta or p[X_FILTERS + i] == FILTER_DELTA
+    else:
+        delta = (p[2] & F_DELTA) != 0
+    # c-blosc2's DELTA filter skips the bytes past the last whole item of a
+    # block when encoding: those bytes of the frame are stale scratch, not data.
+    if delta and not (p[2] & F_MEMCPYED) and nbytes > 0 and blocksize > 0:
+        w = _delta_width(typesize)
+        bs = blocksize if blocksize < nbytes else nbytes
+        if w > 1 and (bs % w != 0 or (nbytes % bs) % w != 0):
+            return zc_fail(err, ZC_ERR_DECODE,
+                           b"blosc: frame uses the DELTA filter on a block whose size is not a "
+                           b"multiple of {a} bytes (blocksize={b}, nbytes={c}); c-blosc2 does not "
+                           b"encode the trailing bytes of such blocks, so they cannot be decoded",
+                           w, bs, nbytes)
+    return 0
+
+
+cdef void _fill_repeated(uint8_t* op, size_t n, const uint8_t* value, size_t w) noexcept nogil:
+    """op[0:n] = value[0:w] repeated (n a multiple of w), doubling the filled prefix."""
+    cdef size_t done, step
+    if n == 0:
+        return
+    memcpy(op, value, w)
+    done = w
+    while done < n:
+        step = done if done <= n - done else n - done
+        memcpy(op + done, op, step)
+        done += step
+
+
+cdef void _decode_special(const uint8_t* p, int32_t nbytes, int32_t cbytes,
+                          uint8_t* op) noexcept nogil:
+    """Write a special chunk's bytes (checked by blosc_check_frame); uninitialized -> zeros."""
+    cdef int kind = _special_kind(p)
+    cdef uint8_t nan[8]
+    if kind == SPECIAL_VALUE:
+        _fill_repeated(op, <size_t>nbytes, p + XHEADER, <size_t>(cbytes - XHEADER))
+    elif kind == SPECIAL_NAN:
+        # The quiet NaN c-blosc2 writes (nanf("") / nan("")), little-endian.
+        memset(nan, 0, 8)
+        if p[3] == 4:
+            nan[2] = 0xC0
+            nan[3] = 0x7F
+        else:
+            nan[6] = 0xF8
+            nan[7] = 0x7F
+        _fill_repeated(op, <size_t>nbytes, nan, p[3])
+    else:
+        memset(op, 0, <size_t>nbytes)
+
+
 cdef int _read_header(const uint8_t* p, Py_ssize_t n, int32_t* nbytes, int32_t* blocksize,
                       int32_t* cbytes) except -1:
     cdef zc_error err
@@ -618,7 +767,7 @@ cdef int _decode_blosc1(const uint8_t* src, int32_t cbytes, uint8_t* dst, int32_
 
 cdef inline bint _needs_own_decoder(const uint8_t* p, int32_t nbytes) noexcept nogil:
     """Blosc1 frames that zcodecs decodes itself instead of handing them to c-blosc2."""
-    if p[0] > 2 or p[2] & F_MEMCPYED:
+    if p[0] > 2 or p[2] & (F_MEMCPYED | F_DELTA) or _extended(p):
         return False
     # zstd: c-blosc2 creates a zstd context per call (~20 us, 10x the whole
     # decode of a 4 KiB chunk); this decoder reuses the thread's context.
@@ -663,11 +812,17 @@ def blosc_decompress(data, out=None, *, max_size=None):
     try:
         ip = <const uint8_t*>src.buf
         _read_header(ip, src.len, &nbytes, &blocksize, &cbytes)
+        if blosc_check_frame(ip, nbytes, blocksize, cbytes, &err) != 0:
+            zc_raise(&err, "")
         if out is not None:
             acquire_write(out, &dst, "blosc_decompress(out=)")
             if dst.len != nbytes:
                 raise OutputSizeError(
                     f"blosc: frame decodes to {nbytes} bytes but out has {dst.len} bytes")
+            if blosc_overlap(src.buf, src.len, dst.buf, dst.len):
+                raise BufferOverlapError(
+                    "blosc_decompress: out overlaps the input frame; decode into a separate "
+                    "buffer")
             op = <uint8_t*>dst.buf
         else:
             check_max_size(max_size, "blosc_decompress")
@@ -744,9 +899,14 @@ cdef int blosc_decode_frame(const uint8_t* ip, int32_t nbytes, int32_t blocksize
     cdef blosc2_context* dctx
     cdef blosc2_dparams dparams
     cdef size_t tmp_size
+    if blosc_check_frame(ip, nbytes, blocksize, cbytes, err) != 0:
+        return -1
     if nbytes == 0:
         return 0
-    if ip[0] <= 2 and ip[2] & F_MEMCPYED:
+    if _special_kind(ip) != 0:
+        _decode_special(ip, nbytes, cbytes, op)
+        return 0
+    if ip[0] <= 2 and not _extended(ip) and ip[2] & F_MEMCPYED:
         if cbytes != nbytes + HEADER:
             return zc_fail(err, ZC_ERR_DECODE,
                            b"blosc: stored frame has cbytes={a}, expected nbytes + 16 = {b}",
@@ -793,10 +953,15 @@ cdef int blosc_decode_into(const uint8_t* src, size_t n, uint8_t* dst, size_t ds
     cdef int32_t nbytes, blocksize, cbytes
     if blosc_read_header(src, n, &nbytes, &blocksize, &cbytes, err) != 0:
         return -1
+    if blosc_check_frame(src, nbytes, blocksize, cbytes, err) != 0:
+        return -1
     if <size_t>nbytes != dstlen:
         return zc_fail(err, ZC_ERR_OUTPUT_SIZE,
                        b"blosc: frame decodes to {a} bytes but out has {b} bytes",
                        nbytes, <int64_t>dstlen, 0)
+    if blosc_overlap(src, <Py_ssize_t>n, dst, <Py_ssize_t>dstlen):
+        # Callers check first and raise BufferOverlapError; this is the backstop.
+        return zc_fail(err, ZC_ERR_VALUE, b"blosc: out overlaps the input frame", 0, 0, 0)
     return blosc_decode_frame(src, nbytes, blocksize, cbytes, dst, s, zdctx, err)
 
 
@@ -804,6 +969,8 @@ cdef int blosc_decode_alloc(const uint8_t* src, size_t n, zc_buf* out, size_t* o
                             Scratch* s, ZSTD_DCtx* zdctx, zc_error* err) noexcept nogil:
     cdef int32_t nbytes, blocksize, cbytes
     if blosc_read_header(src, n, &nbytes, &blocksize, &cbytes, err) != 0:
+        return -1
+    if blosc_check_frame(src, nbytes, blocksize, cbytes, err) != 0:
         return -1
     if nbytes > <int64_t>cbytes * MAX_DECODE_RATIO:
         return zc_fail(err, ZC_ERR_DECODE,

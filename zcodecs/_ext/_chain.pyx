@@ -33,6 +33,7 @@ from zcodecs._ext._blosc cimport (
     blosc_decode_alloc,
     blosc_decode_into,
     blosc_encode,
+    blosc_overlap,
     blosc_prepare_encoder,
     blosc_shuffle_code,
     blosc_thread_scratch,
@@ -71,6 +72,7 @@ from zcodecs._ext._zstd cimport (
     zstd_encode,
 )
 
+from zcodecs._ext._blosc import BufferOverlapError
 from zcodecs._ext._zstd import MAX_LEVEL as _ZSTD_MAX, MIN_LEVEL as _ZSTD_MIN
 from zcodecs.errors import BufferTypeError, ConfigurationError, ConfigurationTypeError
 
@@ -478,7 +480,8 @@ def chain_decode_into(ChainPlan plan not None, sources, outs, *, labels=None):
         The encoded chunks (any contiguous buffer-protocol objects).
     outs : list of writable buffer
         As many writable contiguous buffers (e.g. numpy arrays), each exactly
-        the decoded size of its chunk; they must not overlap the sources.
+        the decoded size of its chunk; they must not overlap the sources
+        (refused for plans with a blosc stage).
     labels : sequence of str, optional
         One name per chunk for error messages (e.g. its key or its index in a
         larger batch); ``""`` adds no prefix.
@@ -495,6 +498,8 @@ def chain_decode_into(ChainPlan plan not None, sources, outs, *, labels=None):
         label).  Chunks before it are decoded; later ones may not be.
     zcodecs.errors.BufferTypeError
         If a source or out is not a (writable) contiguous buffer.
+    zcodecs.lowlevel.BufferOverlapError
+        If the plan has a blosc stage and an out shares memory with its source.
     ValueError
         If ``sources`` and ``outs`` differ in length.
     """
@@ -523,6 +528,11 @@ def chain_decode_into(ChainPlan plan not None, sources, outs, *, labels=None):
                 acquire_write(dsts[i], &views[n + i], "chain_decode_into(outs)")
             except BufferTypeError as exc:
                 raise BufferTypeError(f"{_prefix(labels, i)}{exc}") from None
+            if plan._blosc and blosc_overlap(views[i].buf, views[i].len, views[n + i].buf,
+                                             views[n + i].len):
+                raise BufferOverlapError(
+                    f"{_prefix(labels, i)}chain_decode_into: out overlaps its source (the blosc "
+                    f"stage cannot decode in place); decode into a separate buffer")
         _get_ctx(plan, &ctx, False)
         try:
             if plan._gzip:
