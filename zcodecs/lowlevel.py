@@ -27,6 +27,9 @@ from zcodecs._ext._blosc import (
     blosc_compress,
     blosc_decompress,
 )
+from zcodecs._ext._blosc import (
+    auto_threads as blosc_auto_threads,
+)
 from zcodecs._ext._chain import ChainPlan, chain_decode_into, chain_encode
 from zcodecs._ext._crc32c import crc32c
 from zcodecs._ext._gzip import gzip_compress, gzip_decompress
@@ -43,6 +46,7 @@ from zcodecs._ext._zstd import zstd_compress, zstd_decompress
 __all__ = [
     "BufferOverlapError",
     "ChainPlan",
+    "blosc_auto_threads",
     "blosc_cbuffer_sizes",
     "blosc_compress",
     "blosc_decompress",
