@@ -33,6 +33,27 @@ def corpus(valid: bytes, rng: np.random.Generator, rounds: int) -> list[bytes]:
     return out
 
 
+def _outcome(call):  # type: ignore[no-untyped-def]
+    try:
+        return bytes(call())
+    except errors.ZcodecsError as exc:
+        return type(exc)
+
+
+def _threaded_differential(bad, out=None, max_size=None):  # type: ignore[no-untyped-def]
+    """Decode on one thread and on three; both must agree (bytes or error type)."""
+    def run(t):  # type: ignore[no-untyped-def]
+        if out is None:
+            return lambda: L.blosc_decompress(bad, max_size=max_size, nthreads=t)
+        return lambda: L.blosc_decompress(bad, bytearray(len(out)), nthreads=t)
+    one, three = _outcome(run(1)), _outcome(run(3))
+    if one != three:
+        raise SystemExit(f"threaded decode differs: {one!r:.80} vs {three!r:.80}")
+    if isinstance(one, type):
+        raise one("hostile")
+    return one
+
+
 def main() -> int:
     which, rounds = sys.argv[1], int(sys.argv[2])
     rng = np.random.default_rng(abs(hash(which)) % 2**32)
@@ -67,6 +88,14 @@ def main() -> int:
             head = bytes([5, 1, 0x05, ts]) + np.array([80_000, 80_000, 32 + len(value)],
                                                       "<i4").tobytes()
             cases.append((head + bytes(15) + bytes([kind << 4]) + value, L.blosc_decompress))
+        # Many small blocks, decoded on the thread pool: the threaded result (bytes or
+        # error) must be the single-threaded one for every hostile input.
+        for cname in ("blosclz", "lz4", "zstd", "zlib"):
+            valid = L.blosc_compress(data, typesize=4, cname=cname, clevel=5, blocksize=4096)
+            cases.append((valid, _threaded_differential))
+        chunk = blosc2.compress2(data, typesize=4, codec=blosc2.Codec.LZ4, blocksize=8192,
+                                 filters=[blosc2.Filter.SHUFFLE])
+        cases.append((chunk, _threaded_differential))
     elif which == "zstd":
         cases.append((L.zstd_compress(data, checksum=True), L.zstd_decompress))
     elif which == "gzip":

@@ -807,6 +807,17 @@ cdef inline int _special_kind(const uint8_t* p) noexcept nogil:
     return (p[X_FLAGS] >> 4) & 7 if _extended(p) else 0
 
 
+cdef inline bint _has_delta(const uint8_t* p) noexcept nogil:
+    """Whether c-blosc2 runs its DELTA filter on this frame (header of >= 32 bytes if extended)."""
+    cdef int i
+    if not _extended(p):
+        return (p[2] & F_DELTA) != 0
+    for i in range(6):
+        if p[X_FILTERS + i] == FILTER_DELTA:
+            return True
+    return False
+
+
 cdef inline int32_t _delta_width(int32_t typesize) noexcept nogil:
     """The item width c-blosc2's DELTA filter works on for a typesize."""
     if typesize == 2 or typesize == 4 or typesize == 8:
@@ -823,9 +834,9 @@ cdef int blosc_check_frame(const uint8_t* p, int32_t nbytes, int32_t blocksize, 
     c-blosc2 writes them, so the ratio bound on cbytes bounds their claim
     too; Blosc2 features whose output zcodecs cannot vouch for are refused.
     """
-    cdef int kind, i
+    cdef int kind
     cdef int32_t typesize = p[3], bs, w
-    cdef bint delta = False
+    cdef bint delta
     if _extended(p):
         if cbytes < XHEADER:
             return zc_fail(err, ZC_ERR_DECODE,
@@ -859,10 +870,7 @@ cdef int blosc_check_frame(const uint8_t* p, int32_t nbytes, int32_t blocksize, 
                 return zc_fail(err, ZC_ERR_DECODE, b"blosc: NaN chunk needs a typesize of 4 or 8 "
                                b"dividing nbytes (typesize={a}, nbytes={b})", typesize, nbytes, 0)
             return 0
-        for i in range(6):
-            delta = delta or p[X_FILTERS + i] == FILTER_DELTA
-    else:
-        delta = (p[2] & F_DELTA) != 0
+    delta = _has_delta(p)
     # c-blosc2's DELTA filter skips the bytes past the last whole item of a
     # block when encoding: those bytes of the frame are stale scratch, not data.
     if delta and not (p[2] & F_MEMCPYED) and nbytes > 0 and blocksize > 0:
@@ -1236,6 +1244,10 @@ cdef int _decode_frame(const uint8_t* ip, int32_t nbytes, int32_t blocksize, int
     # A fresh context per call: after a failed decode a reused c-blosc2
     # context can decode later valid frames wrongly.  Its own threads (created
     # and joined inside the call) decode the blocks when nthreads > 1.
+    if _has_delta(ip):
+        # c-blosc2's threaded DELTA decoding makes every block wait for block 0
+        # with no error path: a frame whose block 0 fails could hang the call.
+        nthreads = 1
     memset(&dparams, 0, sizeof(dparams))
     dparams.nthreads = <int16_t>(nthreads if nthreads < POOL_MAX else POOL_MAX)
     dparams.typesize = 8
