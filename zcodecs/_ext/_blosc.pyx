@@ -114,20 +114,6 @@ class BufferOverlapError(CodecError):
     """
 
 
-def _buffers_overlap(a, b):
-    """Whether two buffer-protocol objects share memory (for the chain's checks and tests)."""
-    cdef Py_buffer va, vb
-    init_view(&va)
-    init_view(&vb)
-    try:
-        acquire_read(a, &va, "_buffers_overlap")
-        acquire_read(b, &vb, "_buffers_overlap")
-        return blosc_overlap(va.buf, va.len, vb.buf, vb.len)
-    finally:
-        release(&vb)
-        release(&va)
-
-
 BLOSC2_VERSION = BLOSC2_VERSION_STRING.decode()
 LZ4_VERSION = LZ4_versionString().decode()
 
@@ -1079,13 +1065,19 @@ cdef int _decode_blosc1(const uint8_t* src, int32_t cbytes, uint8_t* dst, int32_
 cdef inline bint _needs_own_decoder(const uint8_t* p, int32_t nbytes) noexcept nogil:
     """Blosc1 frames (as c-blosc 1.x and zcodecs write them) that zcodecs decodes itself.
 
-    Every compressed version-1/2 frame: per-thread contexts and scratch (c-blosc2
+    Every compressed version-2 frame: per-thread contexts and scratch (c-blosc2
     creates a context per call, ~20 us for zstd, 10x the whole decode of a 4 KiB
     chunk), blocks spread over the thread pool, and the bit-shuffled frames with
     bytes past the last whole item that c-blosc2 gets wrong.  Frames with the
     DELTA flag, extended headers or later versions go to c-blosc2.
     """
-    return not (p[0] > 2 or p[2] & (F_MEMCPYED | F_DELTA) or _extended(p))
+    if p[0] > 2 or p[2] & (F_MEMCPYED | F_DELTA) or _extended(p):
+        return False
+    # Format version 1 (c-blosc before 1.x's split flag) stays with c-blosc2,
+    # except zstd and the bit-shuffle case, as before.
+    return (p[0] == 2 or p[2] >> 5 == C_ZSTD
+            or ((p[2] & (F_BITSHUFFLE | F_SHUFFLE)) == F_BITSHUFFLE and p[3] > 1
+                and nbytes % p[3] != 0))
 
 
 def blosc_decompress(data, out=None, *, max_size=None, nthreads=None):

@@ -90,8 +90,8 @@ cdef pthread_cond_t _done_cv
 cdef Worker* _workers[POOL_MAX]
 cdef int _started = 0              # workers whose thread runs
 cdef unsigned long _generation = 0
-cdef int _active = 0               # workers taking part in the current job
-cdef int _pending = 0              # of those, still working
+cdef int _active = 0               # workers that may join the current job
+cdef int _inside = 0               # workers working on it now
 cdef bint _busy = False
 cdef bint _stop = False
 cdef Job* _job = NULL
@@ -111,26 +111,27 @@ cdef void _run_blocks(Job* job, Worker* w) noexcept nogil:
 
 
 cdef void* _worker_main(void* arg) noexcept nogil:
-    global _pending
+    global _inside
     cdef Worker* w = <Worker*>arg
     cdef Job* job
     pthread_mutex_lock(&_pool_lock)
     while True:
         while not _stop and _generation == w.seen:
             pthread_cond_wait(&_work_cv, &_pool_lock)
-        if _generation != w.seen:
-            # A published job is always served, even when a stop request follows.
-            w.seen = _generation
-            if w.index < _active:
-                job = _job
-                pthread_mutex_unlock(&_pool_lock)
-                _run_blocks(job, w)
-                pthread_mutex_lock(&_pool_lock)
-                _pending -= 1
-                if _pending == 0:
-                    pthread_cond_signal(&_done_cv)
-            continue
-        break  # stop requested, no job
+        if _generation == w.seen:
+            break  # stop requested
+        w.seen = _generation
+        # A worker that wakes after the job is over finds _job NULL: the caller
+        # never waits for helpers that did not join.
+        if _job is not NULL and w.index < _active:
+            job = _job
+            _inside += 1
+            pthread_mutex_unlock(&_pool_lock)
+            _run_blocks(job, w)
+            pthread_mutex_lock(&_pool_lock)
+            _inside -= 1
+            if _inside == 0:
+                pthread_cond_signal(&_done_cv)
     pthread_mutex_unlock(&_pool_lock)
     return NULL
 
@@ -170,20 +171,25 @@ cdef int _pool_claim(int helpers) noexcept nogil:
 
 
 cdef void _pool_run(Job* job, int helpers, Worker* caller) noexcept nogil:
-    """Run ``job`` on the claimed pool (``helpers`` from _pool_claim) and the caller."""
-    global _job, _active, _pending, _generation
+    """Run ``job`` on the claimed pool (``helpers`` from _pool_claim) and the caller.
+
+    The caller takes blocks like any helper; once none is left it waits only
+    for the helpers still working on one (a helper that has not woken up yet
+    is not waited for, so a loaded machine costs no extra wake-up latency).
+    """
+    global _job, _active, _generation
     pthread_mutex_lock(&_pool_lock)
     _job = job
     _active = helpers
-    _pending = helpers
     _generation += 1
     pthread_cond_broadcast(&_work_cv)
     pthread_mutex_unlock(&_pool_lock)
     _run_blocks(job, caller)
     pthread_mutex_lock(&_pool_lock)
-    while _pending > 0:
+    while _inside > 0:
         pthread_cond_wait(&_done_cv, &_pool_lock)
     _job = NULL
+    _active = 0
     pthread_mutex_unlock(&_pool_lock)
 
 
@@ -261,10 +267,10 @@ cdef void _atfork_parent() noexcept nogil:
 cdef void _atfork_child() noexcept nogil:
     # The child has only the forking thread: no worker runs and no job is in
     # flight.  The workers' states stay allocated and serve the new threads.
-    global _started, _active, _pending, _busy, _job
+    global _started, _active, _inside, _busy, _job
     _started = 0
     _active = 0
-    _pending = 0
+    _inside = 0
     _busy = False
     _job = NULL
     pthread_mutex_unlock(&_pool_lock)
