@@ -266,3 +266,18 @@ def test_pool_is_joined_at_exit() -> None:
                           timeout=120, env=dict(os.environ))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "ok"
+
+
+def test_threaded_frames_match_c_blosc1_byte_for_byte() -> None:
+    """On real data the threaded frames are c-blosc 1.x's own single-threaded frames."""
+    x = smooth_float32(4 << 20, seed=3)
+    before = nblosc.use_threads
+    nblosc.use_threads = False
+    try:
+        for cname, shuffle in itertools.product(CNAMES, (1, 2)):
+            theirs = nblosc.compress(x, cname.encode(), 5, shuffle, 0, typesize=4)
+            for t in (2, 4, None):
+                assert L.blosc_compress(x, typesize=4, cname=cname, clevel=5, shuffle=shuffle,
+                                        nthreads=t) == theirs, (cname, shuffle, t)
+    finally:
+        nblosc.use_threads = before

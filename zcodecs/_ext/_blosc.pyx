@@ -21,6 +21,7 @@ from libc.string cimport memcpy, memset
 
 from zcodecs._ext._blosc_c cimport (
     BLOSC2_VERSION_STRING,
+    LZ4_compressBound,
     LZ4_compress_fast,
     LZ4_compress_HC_extStateHC,
     LZ4_sizeofStateHC,
@@ -78,6 +79,7 @@ from zcodecs._ext._zlib cimport (
 from zcodecs._ext._zstd cimport (
     MAX_DECODE_RATIO,
     ZSTD_CCtx,
+    ZSTD_compressBound,
     ZSTD_compressCCtx,
     ZSTD_createCCtx,
     ZSTD_createDCtx,
@@ -439,9 +441,26 @@ cdef inline int32_t _block_len(int32_t b, int32_t nblocks, int32_t nbytes,
     return blocksize if b < nblocks - 1 or nbytes % blocksize == 0 else nbytes % blocksize
 
 
-cdef inline size_t _block_room(int32_t blocksize, int32_t typesize, bint split) noexcept nogil:
-    """Most bytes one encoded block takes: its data plus one size word per stream."""
-    return <size_t>blocksize + 4 * <size_t>(typesize if split else 1)
+cdef inline int32_t _stream_cap(int cname, int32_t n) noexcept nogil:
+    """Output room given to a compressor for an n-byte stream.
+
+    zstd and lz4 get their worst-case bound (their fast paths need it; the
+    bytes are the same whenever the output fits), the others exactly n.  A
+    result of n bytes or more is stored raw either way.
+    """
+    cdef int64_t cap = n
+    if cname == N_ZSTD:
+        cap = <int64_t>ZSTD_compressBound(<size_t>n)
+    elif cname == N_LZ4 or cname == N_LZ4HC:
+        cap = LZ4_compressBound(n)
+    return <int32_t>cap if n <= cap <= INT_MAX // 2 else n
+
+
+cdef inline size_t _block_room(int cname, int32_t blocksize, int32_t typesize,
+                               bint split) noexcept nogil:
+    """Most bytes _encode_block writes for one block: its streams' room plus size words."""
+    cdef int32_t nstreams = typesize if split else 1
+    return <size_t>nstreams * (4 + <size_t>_stream_cap(cname, blocksize // nstreams))
 
 
 cdef int64_t _encode_block(const uint8_t* src, int32_t nbytes, int32_t blocksize,
@@ -470,7 +489,7 @@ cdef int64_t _encode_block(const uint8_t* src, int32_t nbytes, int32_t blocksize
     neblock = bsize // nstreams
     for j in range(nstreams):
         c = _compress_stream(cname, clevel, block + <int64_t>j * neblock, neblock,
-                             out + pos + 4, neblock, split, cctx, scratch)
+                             out + pos + 4, _stream_cap(cname, neblock), split, cctx, scratch)
         if c == 0 or c >= neblock:
             # A stream whose size equals its raw size is stored raw.
             memcpy(out + pos + 4, block + <int64_t>j * neblock, neblock)
@@ -493,7 +512,7 @@ cdef int64_t _encode_frame(const uint8_t* src, int32_t nbytes, uint8_t* dst, int
     cdef int64_t maxbytes = <int64_t>nbytes + HEADER
     cdef int64_t pos = HEADER + 4 * <int64_t>nblocks
     cdef bint split = _splits(cname, typesize, blocksize)
-    cdef size_t room = _block_room(blocksize, typesize, split)
+    cdef size_t room = _block_room(cname, blocksize, typesize, split)
     cdef uint8_t* spill = NULL
     cdef int64_t c
     cdef int32_t b
@@ -561,7 +580,7 @@ cdef int64_t _encode_frame_threads(const uint8_t* src, int32_t nbytes, uint8_t* 
     memset(&job, 0, sizeof(Job))
     memset(&caller, 0, sizeof(Worker))
     job.split = _splits(cname, typesize, blocksize)
-    job.slot = _block_room(blocksize, typesize, job.split)
+    job.slot = _block_room(cname, blocksize, typesize, job.split)
     job.stage = _pool_stage(<size_t>nblocks * job.slot)
     sizes = <int32_t*>malloc(<size_t>nblocks * sizeof(int32_t))
     if job.stage is NULL or sizes is NULL:
