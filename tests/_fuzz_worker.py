@@ -38,6 +38,34 @@ def corpus(valid: bytes, rng: np.random.Generator, rounds: int) -> list[bytes]:
     return out
 
 
+def _outcome(call):  # type: ignore[no-untyped-def]
+    try:
+        return bytes(call())
+    except errors.ZcodecsError as exc:
+        return type(exc)
+
+
+def _threaded_differential(bad, out=None, max_size=None):  # type: ignore[no-untyped-def]
+    """Decode on one thread and on three; both must agree (bytes or error type).
+
+    With ``out``, the three-thread decode goes into ``out`` itself (so the
+    caller's 0x00/0xFF double decode sees what was written) and the one-thread
+    decode into a copy of it.
+    """
+    if out is None:
+        one = _outcome(lambda: L.blosc_decompress(bad, max_size=max_size, nthreads=1))
+        three = _outcome(lambda: L.blosc_decompress(bad, max_size=max_size, nthreads=3))
+    else:
+        copy = bytearray(out)
+        one = _outcome(lambda: bytes(L.blosc_decompress(bad, copy, nthreads=1)))
+        three = _outcome(lambda: bytes(L.blosc_decompress(bad, out, nthreads=3)))
+    if one != three:
+        raise SystemExit(f"threaded decode differs: {one!r:.80} vs {three!r:.80}")
+    if isinstance(one, type):
+        raise one("hostile")
+    return one if out is None else out
+
+
 def main() -> int:
     which, rounds = sys.argv[1], int(sys.argv[2])
     rng = np.random.default_rng(zlib.crc32(which.encode()))  # the same corpus every run
@@ -65,6 +93,21 @@ def main() -> int:
             chunk = blosc2.compress2(data, typesize=4, codec=codec,
                                      filters=[blosc2.Filter.BITSHUFFLE])
             cases.append((chunk, L.blosc_decompress))
+        # Special chunks (zeros, NaN, repeated value, uninitialized): header-only frames
+        # that zcodecs decodes itself.
+        for kind, ts, value in ((1, 4, b""), (2, 4, b""), (3, 4, b"\x01\x02\x03\x04"),
+                                (4, 8, b"")):
+            head = bytes([5, 1, 0x05, ts]) + np.array([80_000, 80_000, 32 + len(value)],
+                                                      "<i4").tobytes()
+            cases.append((head + bytes(15) + bytes([kind << 4]) + value, L.blosc_decompress))
+        # Many small blocks, decoded on the thread pool: the threaded result (bytes or
+        # error) must be the single-threaded one for every hostile input.
+        for cname in ("blosclz", "lz4", "zstd", "zlib"):
+            valid = L.blosc_compress(data, typesize=4, cname=cname, clevel=5, blocksize=4096)
+            cases.append((valid, _threaded_differential))
+        chunk = blosc2.compress2(data, typesize=4, codec=blosc2.Codec.LZ4, blocksize=8192,
+                                 filters=[blosc2.Filter.SHUFFLE])
+        cases.append((chunk, _threaded_differential))
     elif which == "zstd":
         cases.append((L.zstd_compress(data, checksum=True), L.zstd_decompress))
     elif which == "gzip":

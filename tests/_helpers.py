@@ -66,3 +66,22 @@ def main_thread_progress(call: Callable[[], object]) -> int:
     finally:
         sys.setswitchinterval(old)
     return seen[0]
+
+
+def python_env(extra: dict[str, str] | None = None) -> tuple[dict[str, str], str]:
+    """``(env, cwd)`` for a subprocess that imports the zcodecs under test.
+
+    The child runs beside that zcodecs (installed, or an in-place build), never
+    from the source tree, whose ``zcodecs/`` has no compiled modules when the
+    package is installed.
+    """
+    import os
+    from pathlib import Path
+
+    import zcodecs
+
+    parent = str(Path(zcodecs.__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (parent, env.get("PYTHONPATH", "")) if p)
+    env.update(extra or {})
+    return env, parent

@@ -169,11 +169,11 @@ def _standin_lowlevel(wrong_crc: bool = False) -> types.ModuleType:
         return nc.Shuffle(elementsize).decode(data, out=out)
 
     def blosc_compress(data, *, typesize, cname="zstd", clevel=5, shuffle="shuffle",
-                       blocksize=0):
+                       blocksize=0, nthreads=None):
         mode = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}[shuffle]
         return nc.Blosc(cname, clevel, mode, blocksize, typesize).encode(data)
 
-    def blosc_decompress(data, out=None):
+    def blosc_decompress(data, out=None, nthreads=None):
         return nc.Blosc().decode(data, out=out)
 
     def zstd_compress(data, *, level=0, checksum=False):
@@ -358,3 +358,22 @@ def test_asv_gil_probe_tells_held_from_released(asv_suites):
     import time
 
     assert probe(lambda: time.sleep(0.05)) > 0.5  # sleep releases the GIL
+
+
+def test_blosc_rows_put_threaded_peers_side_by_side():
+    """Default-threaded zcodecs vs numcodecs (1 thread), numcodecs-mt and blosc2; t=1 rows."""
+    rows = bench.run(bench.BenchConfig(kernels=("blosc",), data_kinds=("float32",),
+                                       total_size=2 * bench.MIB, chunk_sizes=(bench.MIB,),
+                                       repeats=1, quick=True), progress=False)
+    by_config: dict[str, set[str]] = {}
+    for r in rows:
+        if r.op == "compress":
+            by_config.setdefault(r.config, set()).add(r.peer)
+        assert r.zcodecs_gbps is not None and r.peer_gbps is not None, r
+    assert by_config == {"zstd/shuffle/5": {"numcodecs", "numcodecs-mt", "blosc2"},
+                         "zstd/shuffle/5 t=1": {"numcodecs"},
+                         "lz4/bitshuffle/5": {"numcodecs", "numcodecs-mt", "blosc2"},
+                         "lz4/bitshuffle/5 t=1": {"numcodecs"}}
+    import numcodecs.blosc
+
+    assert numcodecs.blosc.use_threads is False  # the single-threaded peer stays single

@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from _helpers import python_env
+
 _CODE = (
     "import sys, warnings\n"
     "with warnings.catch_warnings(record=True) as w:\n"
@@ -28,7 +30,8 @@ def _run(**env: str) -> tuple[list[str], list[str], str, list[str], list[tuple[s
     full = {k: v for k, v in os.environ.items()
             if k not in ("ZCODECS_CRC32C_KERNEL", "ZCODECS_SHUFFLE_KERNEL")}
     full.update(env)
-    out = subprocess.run([sys.executable, "-c", _CODE], env=full, capture_output=True,
+    full, cwd = python_env(full)
+    out = subprocess.run([sys.executable, "-c", _CODE], env=full, cwd=cwd, capture_output=True,
                          text=True, check=True).stdout
     return ast.literal_eval(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 

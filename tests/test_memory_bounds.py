@@ -9,7 +9,6 @@ would keep forever.
 from __future__ import annotations
 
 import ast
-import os
 import subprocess
 import sys
 import textwrap
@@ -17,6 +16,8 @@ import textwrap
 import pytest
 
 from zcodecs._ext import _chain, _zstd
+
+from _helpers import python_env
 
 MiB = 1 << 20
 
@@ -79,8 +80,9 @@ _PROBE = textwrap.dedent('''
 
 @pytest.fixture(scope="module")
 def probe() -> dict[str, object]:
+    env, cwd = python_env()
     out = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True,
-                         check=True, env=os.environ.copy()).stdout
+                         check=True, env=env, cwd=cwd).stdout
     return ast.literal_eval(out.strip().splitlines()[-1])
 
 

@@ -511,8 +511,8 @@ def versions() -> dict[str, str]:
     """
     out = {"python": platform.python_version(), "platform": platform.platform(),
            "machine": platform.machine()}
-    for name in ("zcodecs", "numpy", "numcodecs", "crc32c", "google_crc32c", "zstandard",
-                 "zarr"):
+    for name in ("zcodecs", "numpy", "numcodecs", "blosc2", "crc32c", "google_crc32c",
+                 "zstandard", "zarr"):
         mod = optional_import(name)
         if isinstance(mod, Missing):
             out[name] = "missing"
@@ -963,8 +963,11 @@ def _compressor_cases(kernel: str, config: str, ctx: _Ctx, zc: _Codec,
                       file=sys.stderr)
 
 
-def _zc_codec(enc_name: str, dec_name: str, **kwargs: Any) -> _Codec:
+def _zc_codec(enc_name: str, dec_name: str, decode_kwargs: dict[str, Any] | None = None,
+              **kwargs: Any) -> _Codec:
     enc, dec = lowlevel_function(enc_name), lowlevel_function(dec_name)
+    if not isinstance(dec, Missing) and decode_kwargs:
+        dec = functools.partial(dec, **decode_kwargs)
     return _Codec(
         "zcodecs",
         None if isinstance(enc, Missing) else functools.partial(enc, **kwargs),
@@ -974,21 +977,83 @@ def _zc_codec(enc_name: str, dec_name: str, **kwargs: Any) -> _Codec:
     )
 
 
+def _numcodecs_default_threads() -> int:
+    """The thread count numcodecs' Blosc starts with: min(8, CPUs)."""
+    return min(8, os.cpu_count() or 1)
+
+
+def _numcodecs_threaded(blosc: Any, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` run as numcodecs' Blosc runs by default: its thread pool, from the main thread.
+
+    :func:`numcodecs_single_threaded` sets ``use_threads = False`` (one thread
+    per call through c-blosc's context API); this wrapper restores numcodecs'
+    default (``use_threads = None``: c-blosc's global pool of min(8, CPUs)
+    threads when called from the main thread) for the call only.
+    """
+    nthreads = _numcodecs_default_threads()
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if blosc.get_nthreads() != nthreads:
+            blosc.set_nthreads(nthreads)
+        blosc.use_threads = None
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            blosc.use_threads = False
+
+    return call
+
+
+def _blosc2_codec(cname: str, shuffle: str, typesize: int) -> _Codec:
+    """python-blosc2's compress2/decompress2 (Blosc2 frames) with its default threads."""
+    b2 = optional_import("blosc2")
+    if isinstance(b2, Missing):
+        return _Codec("blosc2", None, None, None, "n/a")
+    codec = getattr(b2.Codec, cname.upper())
+    filt = b2.Filter.SHUFFLE if shuffle == "shuffle" else b2.Filter.BITSHUFFLE
+    return _Codec(
+        "blosc2",
+        functools.partial(b2.compress2, typesize=typesize, codec=codec, clevel=BLOSC_CLEVEL,
+                          filters=[filt]),
+        b2.decompress2,
+        lambda buf, out: b2.decompress2(buf, dst=out),
+    )
+
+
 def _cases_blosc(ctx: _Ctx, cfg: BenchConfig) -> Iterator[Case]:
+    """Per configuration two groups of rows.
+
+    ``cname/shuffle/5``: zcodecs with its default (automatic) threads against
+    numcodecs single-threaded, numcodecs with its default threads
+    (``numcodecs-mt``) and python-blosc2 with its default threads.
+    ``cname/shuffle/5 t=1``: zcodecs with ``nthreads=1`` against numcodecs
+    single-threaded.
+    """
     configs = BLOSC_CONFIGS_QUICK if cfg.quick else BLOSC_CONFIGS_FULL
     nc = numcodecs_single_threaded()
+    nblosc = optional_import("numcodecs.blosc")
     for cname, shuffle in configs:
-        zc = _zc_codec("blosc_compress", "blosc_decompress", typesize=ctx.typesize,
-                       cname=cname, clevel=BLOSC_CLEVEL, shuffle=shuffle, blocksize=0)
-        if isinstance(nc, Missing):
-            peer = _Codec("numcodecs", None, None, None, "n/a")
+        peers: list[_Codec] = []
+        if isinstance(nc, Missing) or isinstance(nblosc, Missing):
+            peers.append(_Codec("numcodecs", None, None, None, "n/a"))
+            peers.append(_Codec("numcodecs-mt", None, None, None, "n/a"))
         else:
             mode = nc.Blosc.SHUFFLE if shuffle == "shuffle" else nc.Blosc.BITSHUFFLE
             codec = nc.Blosc(cname=cname, clevel=BLOSC_CLEVEL, shuffle=mode, blocksize=0,
                              typesize=ctx.typesize)
-            peer = _Codec("numcodecs", codec.encode, codec.decode, codec.decode)
+            peers.append(_Codec("numcodecs", codec.encode, codec.decode, codec.decode))
+            peers.append(_Codec("numcodecs-mt", _numcodecs_threaded(nblosc, codec.encode),
+                                _numcodecs_threaded(nblosc, codec.decode),
+                                _numcodecs_threaded(nblosc, codec.decode)))
+        peers.append(_blosc2_codec(cname, shuffle, ctx.typesize))
         config = f"{cname}/{shuffle}/{BLOSC_CLEVEL}"
-        yield from _compressor_cases("blosc", config, ctx, zc, [peer])
+        zc = _zc_codec("blosc_compress", "blosc_decompress", typesize=ctx.typesize,
+                       cname=cname, clevel=BLOSC_CLEVEL, shuffle=shuffle, blocksize=0)
+        yield from _compressor_cases("blosc", config, ctx, zc, peers)
+        zc1 = _zc_codec("blosc_compress", "blosc_decompress", typesize=ctx.typesize,
+                        cname=cname, clevel=BLOSC_CLEVEL, shuffle=shuffle, blocksize=0,
+                        decode_kwargs={"nthreads": 1}, nthreads=1)
+        yield from _compressor_cases("blosc", f"{config} t=1", ctx, zc1, peers[:1])
 
 
 def _cases_zstd(ctx: _Ctx, cfg: BenchConfig) -> Iterator[Case]:
@@ -1293,7 +1358,7 @@ def missing_report() -> list[str]:
         absent = [n for n in names if getattr(mod, n, None) is None]
         if absent:
             lines.append(f"zcodecs.lowlevel lacks (n/a): {', '.join(absent)}")
-    for peer in ("numcodecs", "crc32c", "google_crc32c", "zstandard", "zarr"):
+    for peer in ("numcodecs", "blosc2", "crc32c", "google_crc32c", "zstandard", "zarr"):
         m = optional_import(peer)
         if isinstance(m, Missing):
             lines.append(f"peer {m.reason}: its column is n/a")
@@ -1407,7 +1472,8 @@ def _run_cli(args: argparse.Namespace) -> int:
     env = versions()
     print(f"zcodecs bench: {format_size(cfg.total_size)} per data kind, chunks "
           f"{','.join(format_size(s) for s in cfg.chunk_sizes if s <= cfg.total_size)}, "
-          f"median of {cfg.repeats}, single thread; python {env['python']}, "
+          f"median of {cfg.repeats}, single thread (blosc: also threaded rows); "
+          f"python {env['python']}, "
           f"numpy {env['numpy']}, numcodecs {env['numcodecs']}", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     rows = run(cfg, progress=not args.no_progress)

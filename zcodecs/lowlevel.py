@@ -27,7 +27,14 @@ fast path.
 
 from __future__ import annotations
 
-from zcodecs._ext._blosc import blosc_cbuffer_sizes, blosc_compress, blosc_decompress
+from zcodecs._ext._blosc import (
+    auto_threads as blosc_auto_threads,
+)
+from zcodecs._ext._blosc import (
+    blosc_cbuffer_sizes,
+    blosc_compress,
+    blosc_decompress,
+)
 from zcodecs._ext._chain import ChainPlan, chain_decode_into, chain_encode
 from zcodecs._ext._crc32c import crc32c
 from zcodecs._ext._gzip import gzip_compress, gzip_decompress
@@ -40,9 +47,12 @@ from zcodecs._ext._vlen import (
     vlen_encode_utf8,
 )
 from zcodecs._ext._zstd import zstd_compress, zstd_decompress
+from zcodecs.errors import BufferOverlapError
 
 __all__ = [
+    "BufferOverlapError",
     "ChainPlan",
+    "blosc_auto_threads",
     "blosc_cbuffer_sizes",
     "blosc_compress",
     "blosc_decompress",

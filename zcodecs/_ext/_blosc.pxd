@@ -23,6 +23,23 @@ cdef struct Scratch:
     size_t block_size
 
 
+# True when the byte ranges [a, a+alen) and [b, b+blen) share a byte: decoders
+# refuse an out that overlaps their input (memcpy on overlapping memory is UB).
+cdef inline bint blosc_overlap(const void* a, Py_ssize_t alen, const void* b,
+                               Py_ssize_t blen) noexcept nogil:
+    cdef size_t pa = <size_t>a, pb = <size_t>b
+    if alen <= 0 or blen <= 0:
+        return False
+    return pa < pb + <size_t>blen and pb < pa + <size_t>alen
+
+
+# Refuse a frame (header read, cbytes bytes at p) whose decode would not be
+# fully defined: malformed special chunks, unsupported Blosc2 features, DELTA
+# blocks c-blosc2 did not fully encode.  Called by the decode entry points.
+cdef int blosc_check_frame(const uint8_t* p, int32_t nbytes, int32_t blocksize, int32_t cbytes,
+                           zc_error* err) noexcept nogil
+
+
 # This thread's Scratch (created on first use, freed with the thread).
 cdef Scratch* blosc_thread_scratch() except NULL
 

@@ -15,12 +15,13 @@ builds a zstd context per call, 10x the cost of decoding a 4 KiB chunk).
 from cpython.object cimport PyObject
 from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 from libc.limits cimport INT_MAX
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint32_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 
 from zcodecs._ext._blosc_c cimport (
     BLOSC2_VERSION_STRING,
+    LZ4_compressBound,
     LZ4_compress_fast,
     LZ4_compress_HC_extStateHC,
     LZ4_sizeofStateHC,
@@ -42,6 +43,7 @@ from zcodecs._ext._buffers cimport (
     acquire_write,
     check_int_arg,
     check_max_size,
+    check_size_arg,
     init_view,
     release,
 )
@@ -79,9 +81,14 @@ from zcodecs._ext._zlib cimport (
 from zcodecs._ext._zstd cimport (
     MAX_DECODE_RATIO,
     ZSTD_CCtx,
+    ZSTD_compressBound,
     ZSTD_compressCCtx,
+    ZSTD_createCCtx,
+    ZSTD_createDCtx,
     ZSTD_DCtx,
     ZSTD_decompressDCtx,
+    ZSTD_freeCCtx,
+    ZSTD_freeDCtx,
     ZSTD_isError,
     ZSTD_maxCLevel,
     thread_cctx,
@@ -89,16 +96,20 @@ from zcodecs._ext._zstd cimport (
     trim_thread_contexts,
 )
 
+import atexit
+import os
 import threading
 
 from zcodecs.errors import (
     ConfigurationError,
+    BufferOverlapError,
     ConfigurationTypeError,
     DecodeError,
     OutputSizeError,
     SizeLimitError,
     UnsupportedError,
 )
+
 
 BLOSC2_VERSION = BLOSC2_VERSION_STRING.decode()
 LZ4_VERSION = LZ4_versionString().decode()
@@ -112,7 +123,18 @@ cdef enum:
     F_SHUFFLE = 0x01
     F_MEMCPYED = 0x02
     F_BITSHUFFLE = 0x04
+    F_DELTA = 0x08            # c-blosc2 reads it as its DELTA filter; c-blosc1 never sets it
     F_DONT_SPLIT = 0x10
+    # Blosc2 extended header (flags 0x01 and 0x04 both set): 32 bytes
+    XHEADER = 32
+    X_FILTERS = 16            # bytes 16..21: the filter pipeline
+    X_FLAGS2 = 30             # bit 0: variable-length blocks
+    X_FLAGS = 31              # bit 3: lazy chunk, bits 4-6: special kind, bit 7: instrumented
+    FILTER_DELTA = 3
+    SPECIAL_ZERO = 1
+    SPECIAL_NAN = 2
+    SPECIAL_VALUE = 3
+    SPECIAL_UNINIT = 4
     # compressor codes in flag bits 5-7
     C_BLOSCLZ = 0
     C_LZ4 = 1
@@ -135,6 +157,86 @@ SHUFFLES = ("noshuffle", "shuffle", "bitshuffle")
 blosc2_init()
 
 _local = threading.local()
+
+include "_blosc_pool.pxi"
+
+_pool_init()
+atexit.register(_shutdown_threads)
+
+AUTO_MIN_BYTES = 256 * 1024
+"""Inputs below this run on the calling thread when ``nthreads`` is automatic."""
+
+cdef int _auto_count = 1
+cdef object _auto_veto = None
+
+
+cdef int _cpu_count():
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    return max(1, min(8, n))
+
+
+_auto_count = _cpu_count()
+
+
+def auto_threads(nbytes):
+    """The thread count ``nthreads=None`` gives for ``nbytes`` of decoded data, here and now.
+
+    Like numcodecs' Blosc: ``min(8, usable CPUs)`` when called from the main
+    thread on at least :data:`AUTO_MIN_BYTES`, otherwise 1.  Always 1 while
+    the registered veto (see :func:`set_auto_threads_veto`; the codec
+    pipeline registers :func:`zcodecs.pipeline.in_worker`) returns true, so
+    the pipeline's workers, and the calling thread while it works on a
+    batch, never add threads of their own.
+
+    Raises
+    ------
+    zcodecs.errors.ConfigurationTypeError, zcodecs.errors.ConfigurationError
+        If ``nbytes`` is not an integer >= 0.
+    """
+    nbytes = check_size_arg(nbytes, "blosc_auto_threads", "nbytes")
+    if nbytes < AUTO_MIN_BYTES or _auto_count <= 1:
+        return 1
+    if threading.current_thread() is not threading.main_thread():
+        return 1
+    veto = _auto_veto
+    if veto is not None and veto():
+        return 1
+    return _auto_count
+
+
+def set_auto_threads_veto(veto):
+    """Register ``veto()`` (or ``None``): automatic ``nthreads`` is 1 while it returns true.
+
+    The compiled layer never imports the pipeline; the pipeline calls this at
+    import with its ``in_worker`` predicate.
+    """
+    global _auto_veto
+    if veto is not None and not callable(veto):
+        raise TypeError(f"the veto must be callable or None, got {type(veto).__name__}")
+    _auto_veto = veto
+
+
+cdef int _check_threads(object nthreads, str what) except -1:
+    if nthreads is None:
+        return 0
+    if isinstance(nthreads, bool) or not isinstance(nthreads, int):
+        raise ConfigurationTypeError(
+            f"{what}: nthreads must be None (automatic) or an int >= 1, got {nthreads!r}")
+    if nthreads < 1:
+        raise ConfigurationError(
+            f"{what}: nthreads must be None (automatic) or an int >= 1, got {nthreads!r}")
+    return 0
+
+
+cdef inline int _resolve_threads(object nthreads, Py_ssize_t nbytes) except -1:
+    if nthreads is None:
+        if nbytes < AUTO_MIN_BYTES:
+            return 1
+        return auto_threads(nbytes)
+    return nthreads if nthreads < POOL_MAX else POOL_MAX
 
 
 cdef enum:
@@ -186,19 +288,24 @@ cdef uint8_t* _block_buffer(Scratch* s, size_t n, uint8_t** owned) noexcept nogi
     return s.block
 
 
-cdef int blosc_prepare_encoder(Scratch* s, int cname, int clevel) except -1:
-    """Create the thread's deflate stream or LZ4HC state on first use."""
-    cdef int rc
+cdef int _prepare_encoder(Scratch* s, int cname, int clevel) noexcept nogil:
+    """Create the deflate stream or LZ4HC state cname needs on first use; -1 on failure."""
     if cname == N_ZLIB and not s.deflater_ready:
-        rc = deflateInit2(&s.deflater, clevel, Z_DEFLATED, MAX_WBITS_ZLIB, 8,
-                          Z_DEFAULT_STRATEGY)
-        if rc != Z_OK:
-            raise MemoryError(f"blosc: deflateInit2 failed (zlib error {rc})")
+        if deflateInit2(&s.deflater, clevel, Z_DEFLATED, MAX_WBITS_ZLIB, 8,
+                        Z_DEFAULT_STRATEGY) != Z_OK:
+            return -1
         s.deflater_ready = True
     elif cname == N_LZ4HC and s.lz4hc_state is NULL:
         s.lz4hc_state = malloc(LZ4_sizeofStateHC())
         if s.lz4hc_state is NULL:
-            raise MemoryError("blosc: cannot allocate the LZ4HC state")
+            return -1
+    return 0
+
+
+cdef int blosc_prepare_encoder(Scratch* s, int cname, int clevel) except -1:
+    """Create the thread's deflate stream or LZ4HC state on first use."""
+    if _prepare_encoder(s, cname, clevel) != 0:
+        raise MemoryError("blosc: cannot create the deflate stream or the LZ4HC state")
     return 0
 
 
@@ -330,52 +437,182 @@ cdef int32_t _deflate_stream(z_stream* strm, int clevel, const uint8_t* src, int
     return <int32_t>(maxout - strm.avail_out)
 
 
+cdef inline int32_t _block_len(int32_t b, int32_t nblocks, int32_t nbytes,
+                               int32_t blocksize) noexcept nogil:
+    return blocksize if b < nblocks - 1 or nbytes % blocksize == 0 else nbytes % blocksize
+
+
+cdef inline int32_t _stream_cap(int cname, int32_t n) noexcept nogil:
+    """Output room given to a compressor for an n-byte stream.
+
+    zstd and lz4 get their worst-case bound (their fast paths need it; the
+    bytes are the same whenever the output fits), the others exactly n.  A
+    result of n bytes or more is stored raw either way.
+    """
+    cdef int64_t cap = n
+    if cname == N_ZSTD:
+        cap = <int64_t>ZSTD_compressBound(<size_t>n)
+    elif cname == N_LZ4 or cname == N_LZ4HC:
+        cap = LZ4_compressBound(n)
+    return <int32_t>cap if n <= cap <= INT_MAX // 2 else n
+
+
+cdef inline size_t _block_room(int cname, int32_t blocksize, int32_t typesize,
+                               bint split) noexcept nogil:
+    """Most bytes _encode_block writes for one block: its streams' room plus size words."""
+    cdef int32_t nstreams = typesize if split else 1
+    return <size_t>nstreams * (4 + <size_t>_stream_cap(cname, blocksize // nstreams))
+
+
+cdef int64_t _encode_block(const uint8_t* src, int32_t nbytes, int32_t blocksize,
+                           int32_t nblocks, int32_t b, int cname, int clevel, int32_t typesize,
+                           int shuffle, bint split, uint8_t* out, uint8_t* tmp, ZSTD_CCtx* cctx,
+                           Scratch* scratch) noexcept nogil:
+    """Block b's streams into out (_block_room bytes); returns their size.
+
+    The bytes depend on the block alone (every stream may use its whole raw
+    size), so blocks encoded on any thread, in any order, give the same frame.
+    ``tmp`` holds blocksize bytes.
+    """
+    cdef int32_t bsize = _block_len(b, nblocks, nbytes, blocksize)
+    cdef const uint8_t* block = src + <int64_t>b * blocksize
+    cdef int32_t j, nstreams, neblock, c
+    cdef int64_t pos = 0
+    if shuffle == 1 and typesize > 1 and bsize >= typesize:
+        shuffle_block(block, tmp, bsize, typesize)
+        block = tmp
+    elif shuffle == 2 and bsize >= typesize and (bsize // typesize) % 8 == 0:
+        # Blosc1 bit-transposes only blocks whose item count is a
+        # multiple of 8 (leftover bytes copied); other blocks stay as is.
+        blosc2_bitshuffle(typesize, bsize, block, tmp)
+        block = tmp
+    nstreams = typesize if split and bsize == blocksize else 1
+    neblock = bsize // nstreams
+    for j in range(nstreams):
+        c = _compress_stream(cname, clevel, block + <int64_t>j * neblock, neblock,
+                             out + pos + 4, _stream_cap(cname, neblock), split, cctx, scratch)
+        if c == 0 or c >= neblock:
+            # A stream whose size equals its raw size is stored raw.
+            memcpy(out + pos + 4, block + <int64_t>j * neblock, neblock)
+            c = neblock
+        _store_le32(out + pos, <uint32_t>c)
+        pos += 4 + c
+    return pos
+
+
 cdef int64_t _encode_frame(const uint8_t* src, int32_t nbytes, uint8_t* dst, int cname,
                            int clevel, int32_t typesize, int shuffle, int32_t blocksize,
                            uint8_t* tmp, ZSTD_CCtx* cctx, Scratch* scratch) noexcept nogil:
-    """Write a compressed Blosc1 frame; returns cbytes, or -1 if it would not fit.
+    """Write a compressed Blosc1 frame on this thread; cbytes, -1 if it would not fit, -2 no memory.
 
     ``dst`` holds nbytes + HEADER bytes; ``tmp`` holds blocksize bytes.
+    Blocks go straight into dst while a whole block surely fits, the last
+    ones through a spill buffer.
     """
     cdef int32_t nblocks = nbytes // blocksize + (1 if nbytes % blocksize else 0)
     cdef int64_t maxbytes = <int64_t>nbytes + HEADER
     cdef int64_t pos = HEADER + 4 * <int64_t>nblocks
     cdef bint split = _splits(cname, typesize, blocksize)
-    cdef int32_t b, j, bsize, nstreams, neblock, c, maxout
-    cdef const uint8_t* block
+    cdef size_t room = _block_room(cname, blocksize, typesize, split)
+    cdef uint8_t* spill = NULL
+    cdef int64_t c
+    cdef int32_t b
     if pos > maxbytes:
         return -1
     _write_header(dst, cname, typesize, shuffle, nbytes, blocksize, 0)
     for b in range(nblocks):
-        bsize = blocksize if b < nblocks - 1 or nbytes % blocksize == 0 else nbytes % blocksize
-        block = src + <int64_t>b * blocksize
-        if shuffle == 1 and typesize > 1 and bsize >= typesize:
-            shuffle_block(block, tmp, bsize, typesize)
-            block = tmp
-        elif shuffle == 2 and bsize >= typesize and (bsize // typesize) % 8 == 0:
-            # Blosc1 bit-transposes only blocks whose item count is a
-            # multiple of 8 (leftover bytes copied); other blocks stay as is.
-            blosc2_bitshuffle(typesize, bsize, block, tmp)
-            block = tmp
         _store_le32(dst + HEADER + 4 * b, <uint32_t>pos)
-        nstreams = typesize if split and bsize == blocksize else 1
-        neblock = bsize // nstreams
-        for j in range(nstreams):
-            if pos + 4 > maxbytes:
+        if pos + <int64_t>room <= maxbytes:
+            c = _encode_block(src, nbytes, blocksize, nblocks, b, cname, clevel, typesize,
+                              shuffle, split, dst + pos, tmp, cctx, scratch)
+        else:
+            if spill is NULL:
+                spill = <uint8_t*>malloc(room)
+                if spill is NULL:
+                    return -2
+            c = _encode_block(src, nbytes, blocksize, nblocks, b, cname, clevel, typesize,
+                              shuffle, split, spill, tmp, cctx, scratch)
+            if pos + c > maxbytes:
+                free(spill)
                 return -1
-            maxout = neblock
-            if pos + 4 + maxout > maxbytes:
-                maxout = <int32_t>(maxbytes - pos - 4)
-            c = _compress_stream(cname, clevel, block + <int64_t>j * neblock, neblock,
-                                 dst + pos + 4, maxout, split, cctx, scratch)
-            if c == 0 or c >= neblock:
-                # A stream whose size equals its raw size is stored raw.
-                if pos + 4 + neblock > maxbytes:
-                    return -1
-                memcpy(dst + pos + 4, block + <int64_t>j * neblock, neblock)
-                c = neblock
-            _store_le32(dst + pos, <uint32_t>c)
-            pos += 4 + c
+            memcpy(dst + pos, spill, c)
+        pos += c
+    free(spill)
+    _store_le32(dst + 12, <uint32_t>pos)
+    return pos
+
+
+cdef int _encode_block_job(Job* job, int b, Worker* w) noexcept nogil:
+    """Pool task: block b into its slot of the staging area (1: out of memory)."""
+    cdef uint8_t* owned = NULL
+    cdef uint8_t* tmp = _block_buffer(w.s, <size_t>job.blocksize, &owned)
+    if tmp is NULL:
+        return 1
+    if job.cname == N_ZSTD and w.cctx is NULL:
+        w.cctx = ZSTD_createCCtx()
+    if (job.cname == N_ZSTD and w.cctx is NULL) or _prepare_encoder(w.s, job.cname,
+                                                                    job.clevel) != 0:
+        free(owned)
+        return 1
+    job.sizes[b] = <int32_t>_encode_block(job.src, job.nbytes, job.blocksize, job.nblocks, b,
+                                          job.cname, job.clevel, job.typesize, job.shuffle,
+                                          job.split, job.stage + <size_t>b * job.slot, tmp,
+                                          w.cctx, w.s)
+    free(owned)
+    return 0
+
+
+cdef int64_t _encode_frame_threads(const uint8_t* src, int32_t nbytes, uint8_t* dst, int cname,
+                                   int clevel, int32_t typesize, int shuffle, int32_t blocksize,
+                                   ZSTD_CCtx* cctx, Scratch* scratch, int helpers) noexcept nogil:
+    """_encode_frame's bytes with the blocks spread over the claimed pool (helpers > 0).
+
+    Blocks are encoded into the pool's staging area, then laid out in order.
+    """
+    cdef Job job
+    cdef Worker caller
+    cdef int32_t nblocks = nbytes // blocksize + (1 if nbytes % blocksize else 0)
+    cdef int64_t maxbytes = <int64_t>nbytes + HEADER
+    cdef int64_t pos = HEADER + 4 * <int64_t>nblocks
+    cdef int32_t b
+    cdef int32_t* sizes
+    if pos > maxbytes:
+        return -1
+    memset(&job, 0, sizeof(Job))
+    memset(&caller, 0, sizeof(Worker))
+    job.split = _splits(cname, typesize, blocksize)
+    job.slot = _block_room(cname, blocksize, typesize, job.split)
+    job.stage = _pool_stage(<size_t>nblocks * job.slot)
+    sizes = <int32_t*>malloc(<size_t>nblocks * sizeof(int32_t))
+    if job.stage is NULL or sizes is NULL:
+        free(sizes)
+        return -2
+    job.fn = _encode_block_job
+    job.nblocks = nblocks
+    job.src = src
+    job.nbytes = nbytes
+    job.blocksize = blocksize
+    job.typesize = typesize
+    job.cname = cname
+    job.clevel = clevel
+    job.shuffle = shuffle
+    job.sizes = sizes
+    caller.index = -1
+    caller.s = scratch
+    caller.cctx = cctx
+    _pool_run(&job, helpers, &caller)
+    if job.failed:
+        free(sizes)
+        return -2
+    _write_header(dst, cname, typesize, shuffle, nbytes, blocksize, 0)
+    for b in range(nblocks):
+        if pos + sizes[b] > maxbytes:
+            free(sizes)
+            return -1
+        _store_le32(dst + HEADER + 4 * b, <uint32_t>pos)
+        memcpy(dst + pos, job.stage + <size_t>b * job.slot, sizes[b])
+        pos += sizes[b]
+    free(sizes)
     _store_le32(dst + 12, <uint32_t>pos)
     return pos
 
@@ -406,7 +643,7 @@ cdef int blosc_shuffle_code(object shuffle, int32_t typesize) except -2:
 
 
 def blosc_compress(data, *, typesize, cname="zstd", clevel=5, shuffle="shuffle",
-                   blocksize=0):
+                   blocksize=0, nthreads=None):
     """Compress ``data`` into one Blosc1 frame (readable by c-blosc 1.x and c-blosc2).
 
     Parameters
@@ -426,12 +663,24 @@ def blosc_compress(data, *, typesize, cname="zstd", clevel=5, shuffle="shuffle",
         because c-blosc2 mis-decodes that case.
     blocksize : int
         Bytes per block; 0 chooses it as c-blosc 1.x does.
+    nthreads : int, optional
+        Threads that compress the blocks (the caller's plus pool threads,
+        never more than there are blocks; values above 64 count as 64).  The
+        frame is byte-identical for every value.  ``None`` (default):
+        automatic, see :func:`auto_threads`.
 
     Returns
     -------
     bytes
+
+    Raises
+    ------
+    zcodecs.errors.ConfigurationError
+        If ``nthreads`` is not ``None`` or an int >= 1.
     """
     cdef int cn = blosc_cname_code(cname)
+    cdef int nt
+    _check_threads(nthreads, "blosc_compress")
     cdef int level = <int>check_int_arg(clevel, "blosc_compress", "blosc clevel", 0, 9)
     cdef int tsize = <int>check_int_arg(typesize, "blosc_compress", "blosc typesize", 1, 255)
     cdef int bsize = <int>check_int_arg(blocksize, "blosc_compress", "blosc blocksize", 0,
@@ -452,10 +701,11 @@ def blosc_compress(data, *, typesize, cname="zstd", clevel=5, shuffle="shuffle",
             raise ConfigurationError(f"blosc: input of {src.len} bytes exceeds the Blosc1 "
                                      f"limit of {INT_MAX - 2 * HEADER} bytes")
         raw = new_bytes(src.len + HEADER)
+        nt = _resolve_threads(nthreads, src.len)
         with nogil:
-            rc = blosc_encode(<const uint8_t*>src.buf, <size_t>src.len,
-                              <uint8_t*>zc_bytes_data(raw), cn, level, tsize, shuf,
-                              <int32_t>bsize, cctx, scratch, &cbytes, &err)
+            rc = _encode(<const uint8_t*>src.buf, <size_t>src.len,
+                         <uint8_t*>zc_bytes_data(raw), cn, level, tsize, shuf,
+                         <int32_t>bsize, cctx, scratch, nt, &cbytes, &err)
         if rc != 0:
             zc_raise(&err, "")
         return finish_bytes(&raw, <Py_ssize_t>cbytes)
@@ -482,10 +732,18 @@ cdef size_t blosc_bound(size_t n) noexcept nogil:
 cdef int blosc_encode(const uint8_t* src, size_t n, uint8_t* dst, int cname, int clevel,
                       int32_t typesize, int shuffle, int32_t blocksize, ZSTD_CCtx* cctx,
                       Scratch* s, size_t* outlen, zc_error* err) noexcept nogil:
+    return _encode(src, n, dst, cname, clevel, typesize, shuffle, blocksize, cctx, s, 1, outlen,
+                   err)
+
+
+cdef int _encode(const uint8_t* src, size_t n, uint8_t* dst, int cname, int clevel,
+                 int32_t typesize, int shuffle, int32_t blocksize, ZSTD_CCtx* cctx,
+                 Scratch* s, int nthreads, size_t* outlen, zc_error* err) noexcept nogil:
     cdef uint8_t* tmp
     cdef uint8_t* owned = NULL
     cdef int64_t cbytes = -1
-    cdef int32_t nbytes, bsize
+    cdef int32_t nbytes, bsize, nblocks
+    cdef int helpers = 0
     if n > <size_t>(INT_MAX - 2 * HEADER):
         return zc_fail(err, ZC_ERR_VALUE,
                        b"blosc: input of {a} bytes exceeds the Blosc1 limit of {b} bytes",
@@ -497,13 +755,23 @@ cdef int blosc_encode(const uint8_t* src, size_t n, uint8_t* dst, int cname, int
         # multiple of 8 with trailing bytes): fall back to byte shuffle.
         shuffle = 1
     if clevel > 0 and nbytes >= MIN_BUFFERSIZE:
-        tmp = _block_buffer(s, <size_t>bsize, &owned)
-        if tmp is NULL:
-            return zc_fail(err, ZC_ERR_MEMORY, b"blosc: cannot allocate a {a}-byte block buffer",
+        nblocks = nbytes // bsize + (1 if nbytes % bsize else 0)
+        helpers = _pool_claim((nthreads if nthreads < nblocks else nblocks) - 1)
+        if helpers > 0:
+            cbytes = _encode_frame_threads(src, nbytes, dst, cname, clevel, typesize, shuffle,
+                                           bsize, cctx, s, helpers)
+            _pool_release()
+        else:
+            tmp = _block_buffer(s, <size_t>bsize, &owned)
+            if tmp is NULL:
+                cbytes = -2
+            else:
+                cbytes = _encode_frame(src, nbytes, dst, cname, clevel, typesize, shuffle,
+                                       bsize, tmp, cctx, s)
+                free(owned)
+        if cbytes == -2:
+            return zc_fail(err, ZC_ERR_MEMORY, b"blosc: out of memory encoding {a}-byte blocks",
                            bsize, 0, 0)
-        cbytes = _encode_frame(src, nbytes, dst, cname, clevel, typesize, shuffle, bsize, tmp,
-                               cctx, s)
-        free(owned)
     if cbytes < 0:
         _memcpyed_frame(src, nbytes, dst, cname, typesize, shuffle, bsize)
         cbytes = nbytes + HEADER
@@ -532,6 +800,128 @@ cdef int blosc_read_header(const uint8_t* p, size_t n, int32_t* nbytes, int32_t*
                        b"blosc: header says the frame has {a} bytes but only {b} were given "
                        b"(truncated)", cbytes[0], <int64_t>n, 0)
     return 0
+
+
+cdef inline bint _extended(const uint8_t* p) noexcept nogil:
+    """A Blosc2 extended (32-byte) header: c-blosc2 keys it on flags 0x01 and 0x04, any version."""
+    return (p[2] & (F_SHUFFLE | F_BITSHUFFLE)) == (F_SHUFFLE | F_BITSHUFFLE)
+
+
+cdef inline int _special_kind(const uint8_t* p) noexcept nogil:
+    """0, or the special-chunk kind of an extended header (1 zeros .. 4 uninitialized)."""
+    return (p[X_FLAGS] >> 4) & 7 if _extended(p) else 0
+
+
+cdef inline bint _has_delta(const uint8_t* p) noexcept nogil:
+    """Whether c-blosc2 runs its DELTA filter on this frame (header of >= 32 bytes if extended)."""
+    cdef int i
+    if not _extended(p):
+        return (p[2] & F_DELTA) != 0
+    for i in range(6):
+        if p[X_FILTERS + i] == FILTER_DELTA:
+            return True
+    return False
+
+
+cdef inline int32_t _delta_width(int32_t typesize) noexcept nogil:
+    """The item width c-blosc2's DELTA filter works on for a typesize."""
+    if typesize == 2 or typesize == 4 or typesize == 8:
+        return typesize
+    return 8 if typesize % 8 == 0 else 1
+
+
+cdef int blosc_check_frame(const uint8_t* p, int32_t nbytes, int32_t blocksize, int32_t cbytes,
+                           zc_error* err) noexcept nogil:
+    """Refuse, before anything is allocated, frames whose decode would not be fully defined.
+
+    The header has been read (cbytes bytes available at p).  Special chunks
+    (zeros, NaN, repeated value, uninitialized) must be exactly as long as
+    c-blosc2 writes them, so the ratio bound on cbytes bounds their claim
+    too; Blosc2 features whose output zcodecs cannot vouch for are refused.
+    """
+    cdef int kind
+    cdef int32_t typesize = p[3], bs, w
+    cdef bint delta
+    if _extended(p):
+        if cbytes < XHEADER:
+            return zc_fail(err, ZC_ERR_DECODE,
+                           b"blosc: Blosc2 frame of {a} bytes is shorter than its 32-byte header",
+                           cbytes, 0, 0)
+        kind = _special_kind(p)
+        if kind > SPECIAL_UNINIT:
+            return zc_fail(err, ZC_ERR_DECODE, b"blosc: unknown special-chunk kind {a}",
+                           kind, 0, 0)
+        if p[X_FLAGS2] & 0x01:
+            return zc_fail(err, ZC_ERR_UNSUPPORTED, b"blosc: Blosc2 chunks with variable-length "
+                           b"blocks are not supported", 0, 0, 0)
+        if p[X_FLAGS] & 0x80:
+            return zc_fail(err, ZC_ERR_UNSUPPORTED, b"blosc: instrumented Blosc2 chunks are not "
+                           b"supported", 0, 0, 0)
+        if kind == 0 and p[X_FLAGS] & 0x08:
+            return zc_fail(err, ZC_ERR_UNSUPPORTED, b"blosc: lazy Blosc2 chunks can only be read "
+                           b"through their frame file", 0, 0, 0)
+        if kind == SPECIAL_VALUE:
+            w = cbytes - XHEADER
+            if w < 1 or (nbytes and nbytes % w != 0):
+                return zc_fail(err, ZC_ERR_DECODE, b"blosc: repeated-value chunk with a {a}-byte "
+                               b"value cannot fill {b} bytes", w, nbytes, 0)
+            return 0
+        if kind != 0:
+            if cbytes != XHEADER:
+                return zc_fail(err, ZC_ERR_DECODE, b"blosc: special chunk has cbytes={a}, "
+                               b"expected 32", cbytes, 0, 0)
+            if kind == SPECIAL_NAN and (typesize != 4 and typesize != 8
+                                        or nbytes % typesize != 0):
+                return zc_fail(err, ZC_ERR_DECODE, b"blosc: NaN chunk needs a typesize of 4 or 8 "
+                               b"dividing nbytes (typesize={a}, nbytes={b})", typesize, nbytes, 0)
+            return 0
+    delta = _has_delta(p)
+    # c-blosc2's DELTA filter skips the bytes past the last whole item of a
+    # block when encoding: those bytes of the frame are stale scratch, not data.
+    if delta and not (p[2] & F_MEMCPYED) and nbytes > 0 and blocksize > 0:
+        w = _delta_width(typesize)
+        bs = blocksize if blocksize < nbytes else nbytes
+        if w > 1 and (bs % w != 0 or (nbytes % bs) % w != 0):
+            return zc_fail(err, ZC_ERR_DECODE,
+                           b"blosc: frame uses the DELTA filter on a block whose size is not a "
+                           b"multiple of {a} bytes (blocksize={b}, nbytes={c}); c-blosc2 does not "
+                           b"encode the trailing bytes of such blocks, so they cannot be decoded",
+                           w, bs, nbytes)
+    return 0
+
+
+cdef void _fill_repeated(uint8_t* op, size_t n, const uint8_t* value, size_t w) noexcept nogil:
+    """op[0:n] = value[0:w] repeated (n a multiple of w), doubling the filled prefix."""
+    cdef size_t done, step
+    if n == 0:
+        return
+    memcpy(op, value, w)
+    done = w
+    while done < n:
+        step = done if done <= n - done else n - done
+        memcpy(op + done, op, step)
+        done += step
+
+
+cdef void _decode_special(const uint8_t* p, int32_t nbytes, int32_t cbytes,
+                          uint8_t* op) noexcept nogil:
+    """Write a special chunk's bytes (checked by blosc_check_frame); uninitialized -> zeros."""
+    cdef int kind = _special_kind(p)
+    cdef uint8_t nan[8]
+    if kind == SPECIAL_VALUE:
+        _fill_repeated(op, <size_t>nbytes, p + XHEADER, <size_t>(cbytes - XHEADER))
+    elif kind == SPECIAL_NAN:
+        # The quiet NaN c-blosc2 writes (nanf("") / nan("")), little-endian.
+        memset(nan, 0, 8)
+        if p[3] == 4:
+            nan[2] = 0xC0
+            nan[3] = 0x7F
+        else:
+            nan[6] = 0xF8
+            nan[7] = 0x7F
+        _fill_repeated(op, <size_t>nbytes, nan, p[3])
+    else:
+        memset(op, 0, <size_t>nbytes)
 
 
 cdef int _read_header(const uint8_t* p, Py_ssize_t n, int32_t* nbytes, int32_t* blocksize,
@@ -564,76 +954,152 @@ cdef int _decode_stream(int compcode, const uint8_t* src, int32_t csize, uint8_t
     return 0 if got == n else -1
 
 
-cdef int _decode_blosc1(const uint8_t* src, int32_t cbytes, uint8_t* dst, int32_t nbytes,
-                        uint8_t* tmp, ZSTD_DCtx* dctx) noexcept nogil:
-    """Decode a Blosc1 frame with c-blosc 1.x's rules; 0 ok, -1 corrupt, -2 unsupported."""
+cdef int _blosc1_layout(const uint8_t* src, int32_t cbytes, int32_t nbytes,
+                        int32_t* nblocks) noexcept nogil:
+    """Check a Blosc1 frame's block table fits; 0 ok, -1 corrupt, -2 unsupported (snappy)."""
+    cdef int compcode = src[2] >> 5
+    cdef int32_t blocksize = _load_le32(src + 8)
+    if compcode == C_SNAPPY:
+        return -2
+    if compcode > C_ZSTD:
+        return -1
+    if blocksize < 1 or blocksize > nbytes or src[3] < 1:
+        return -1
+    nblocks[0] = nbytes // blocksize + (1 if nbytes % blocksize else 0)
+    if HEADER + 4 * <int64_t>nblocks[0] > cbytes:
+        return -1
+    return 0
+
+
+cdef int _decode_block1(const uint8_t* src, int32_t cbytes, uint8_t* dst, int32_t nbytes,
+                        int32_t nblocks, int32_t b, uint8_t* tmp,
+                        ZSTD_DCtx* dctx) noexcept nogil:
+    """Decode block b of a Blosc1 frame with c-blosc 1.x's rules; 0 ok, -1 corrupt.
+
+    Blocks are independent (own offset, own output range), so any thread may
+    decode any block.  ``tmp`` holds blocksize bytes.
+    """
     cdef uint8_t flags = src[2]
     cdef int32_t typesize = src[3]
     cdef int32_t blocksize = _load_le32(src + 8)
     cdef int compcode = flags >> 5
     cdef int shuffle = 2 if flags & F_BITSHUFFLE else (1 if flags & F_SHUFFLE else 0)
-    cdef int32_t nblocks, b, j, bsize, nstreams, neblock, csize
+    cdef int32_t j, bsize, nstreams, neblock, csize
     cdef int64_t start, pos
     cdef uint8_t* out
     cdef bint unshuffled
-    if compcode == C_SNAPPY:
-        return -2
-    if compcode > C_ZSTD:
+    bsize = _block_len(b, nblocks, nbytes, blocksize)
+    start = _load_le32(src + HEADER + 4 * b)
+    if start < HEADER + 4 * <int64_t>nblocks or start >= cbytes:
         return -1
-    if blocksize < 1 or blocksize > nbytes or typesize < 1:
-        return -1
-    nblocks = nbytes // blocksize + (1 if nbytes % blocksize else 0)
-    if HEADER + 4 * <int64_t>nblocks > cbytes:
-        return -1
-    for b in range(nblocks):
-        bsize = blocksize if b < nblocks - 1 or nbytes % blocksize == 0 else nbytes % blocksize
-        start = _load_le32(src + HEADER + 4 * b)
-        if start < HEADER + 4 * <int64_t>nblocks or start >= cbytes:
+    nstreams = 1
+    if (not (flags & F_DONT_SPLIT) and typesize <= MAX_SPLITS and bsize == blocksize
+            and bsize % typesize == 0 and bsize // typesize >= MIN_BUFFERSIZE):
+        nstreams = typesize
+    neblock = bsize // nstreams
+    out = dst + <int64_t>b * blocksize
+    unshuffled = (shuffle == 0 or (shuffle == 1 and (typesize == 1 or bsize < typesize))
+                  or (shuffle == 2 and (bsize < typesize or (bsize // typesize) % 8 != 0)))
+    pos = start
+    for j in range(nstreams):
+        if pos + 4 > cbytes:
             return -1
-        nstreams = 1
-        if (not (flags & F_DONT_SPLIT) and typesize <= MAX_SPLITS and bsize == blocksize
-                and bsize % typesize == 0 and bsize // typesize >= MIN_BUFFERSIZE):
-            nstreams = typesize
-        neblock = bsize // nstreams
-        out = dst + <int64_t>b * blocksize
-        unshuffled = (shuffle == 0 or (shuffle == 1 and (typesize == 1 or bsize < typesize))
-                      or (shuffle == 2 and (bsize < typesize or (bsize // typesize) % 8 != 0)))
-        pos = start
-        for j in range(nstreams):
-            if pos + 4 > cbytes:
-                return -1
-            csize = _load_le32(src + pos)
-            pos += 4
-            if csize <= 0 or csize > neblock or pos + csize > cbytes:
-                return -1
-            if _decode_stream(compcode, src + pos, csize,
-                              (out if unshuffled else tmp) + <int64_t>j * neblock,
-                              neblock, dctx) != 0:
-                return -1
-            pos += csize
-        if not unshuffled:
-            if shuffle == 1:
-                unshuffle_block(tmp, out, bsize, typesize)
-            else:
-                blosc2_bitunshuffle(typesize, bsize, tmp, out)
+        csize = _load_le32(src + pos)
+        pos += 4
+        if csize <= 0 or csize > neblock or pos + csize > cbytes:
+            return -1
+        if _decode_stream(compcode, src + pos, csize,
+                          (out if unshuffled else tmp) + <int64_t>j * neblock,
+                          neblock, dctx) != 0:
+            return -1
+        pos += csize
+    if not unshuffled:
+        if shuffle == 1:
+            unshuffle_block(tmp, out, bsize, typesize)
+        else:
+            blosc2_bitunshuffle(typesize, bsize, tmp, out)
     return 0
 
 
+cdef int _decode_block_job(Job* job, int b, Worker* w) noexcept nogil:
+    """Pool task: decode block b (1: out of memory, 2: corrupt)."""
+    cdef uint8_t* owned = NULL
+    cdef uint8_t* tmp = _block_buffer(w.s, <size_t>job.blocksize, &owned)
+    cdef int rc
+    if tmp is NULL:
+        return 1
+    if job.compcode == C_ZSTD and w.dctx is NULL:
+        w.dctx = ZSTD_createDCtx()
+        if w.dctx is NULL:
+            free(owned)
+            return 1
+    rc = _decode_block1(job.frame, job.cbytes, job.dst, job.nbytes, job.nblocks, b, tmp, w.dctx)
+    free(owned)
+    return 2 if rc != 0 else 0
+
+
+cdef int _decode_blosc1(const uint8_t* src, int32_t cbytes, uint8_t* dst, int32_t nbytes,
+                        Scratch* s, ZSTD_DCtx* dctx, int nthreads) noexcept nogil:
+    """Decode a Blosc1 frame; 0 ok, -1 corrupt, -2 unsupported, -3 out of memory."""
+    cdef int32_t nblocks = 0, b, blocksize = _load_le32(src + 8)
+    cdef int rc = _blosc1_layout(src, cbytes, nbytes, &nblocks)
+    cdef int helpers
+    cdef uint8_t* tmp
+    cdef uint8_t* owned = NULL
+    cdef Job job
+    cdef Worker caller
+    if rc != 0:
+        return rc
+    helpers = _pool_claim((nthreads if nthreads < nblocks else nblocks) - 1)
+    if helpers > 0:
+        memset(&job, 0, sizeof(Job))
+        memset(&caller, 0, sizeof(Worker))
+        job.fn = _decode_block_job
+        job.nblocks = nblocks
+        job.frame = src
+        job.cbytes = cbytes
+        job.dst = dst
+        job.nbytes = nbytes
+        job.blocksize = blocksize
+        job.compcode = src[2] >> 5
+        caller.index = -1
+        caller.s = s
+        caller.dctx = dctx
+        _pool_run(&job, helpers, &caller)
+        _pool_release()
+        if job.failed == 1:
+            return -3
+        return -1 if job.failed else 0
+    tmp = _block_buffer(s, <size_t>blocksize, &owned)
+    if tmp is NULL:
+        return -3
+    for b in range(nblocks):
+        if _decode_block1(src, cbytes, dst, nbytes, nblocks, b, tmp, dctx) != 0:
+            rc = -1
+            break
+    free(owned)
+    return rc
+
+
 cdef inline bint _needs_own_decoder(const uint8_t* p, int32_t nbytes) noexcept nogil:
-    """Blosc1 frames that zcodecs decodes itself instead of handing them to c-blosc2."""
-    if p[0] > 2 or p[2] & F_MEMCPYED:
+    """Blosc1 frames (as c-blosc 1.x and zcodecs write them) that zcodecs decodes itself.
+
+    Every compressed version-2 frame: per-thread contexts and scratch (c-blosc2
+    creates a context per call, ~20 us for zstd, 10x the whole decode of a 4 KiB
+    chunk), blocks spread over the thread pool, and the bit-shuffled frames with
+    bytes past the last whole item that c-blosc2 gets wrong.  Frames with the
+    DELTA flag, extended headers or later versions go to c-blosc2.
+    """
+    if p[0] > 2 or p[2] & (F_MEMCPYED | F_DELTA) or _extended(p):
         return False
-    # zstd: c-blosc2 creates a zstd context per call (~20 us, 10x the whole
-    # decode of a 4 KiB chunk); this decoder reuses the thread's context.
-    if p[2] >> 5 == C_ZSTD:
-        return True
-    # Bit-shuffled frames with bytes past the last whole item: c-blosc2 drops
-    # those bytes in blocks whose item count is a multiple of 8.
-    return ((p[2] & (F_BITSHUFFLE | F_SHUFFLE)) == F_BITSHUFFLE and p[3] > 1
-            and nbytes % p[3] != 0)
+    # Format version 1 (c-blosc before 1.x's split flag) stays with c-blosc2,
+    # except zstd and the bit-shuffle case, as before.
+    return (p[0] == 2 or p[2] >> 5 == C_ZSTD
+            or ((p[2] & (F_BITSHUFFLE | F_SHUFFLE)) == F_BITSHUFFLE and p[3] > 1
+                and nbytes % p[3] != 0))
 
 
-def blosc_decompress(data, out=None, *, max_size=None):
+def blosc_decompress(data, out=None, *, max_size=None, nthreads=None):
     """Decompress a Blosc frame (Blosc1 as written by Zarr, or Blosc2).
 
     Parameters
@@ -663,15 +1129,23 @@ def blosc_decompress(data, out=None, *, max_size=None):
     cdef ZSTD_DCtx* zdctx = NULL
     cdef zc_error err
     check_max_size(max_size, "blosc_decompress")  # out= or not (the shared rule)
+    cdef int nt
+    _check_threads(nthreads, "blosc_decompress")
     acquire_read(data, &src, "blosc_decompress")
     try:
         ip = <const uint8_t*>src.buf
         _read_header(ip, src.len, &nbytes, &blocksize, &cbytes)
+        if blosc_check_frame(ip, nbytes, blocksize, cbytes, &err) != 0:
+            zc_raise(&err, "")
         if out is not None:
             acquire_write(out, &dst, "blosc_decompress(out=)")
             if dst.len != nbytes:
                 raise OutputSizeError(
                     f"blosc: frame decodes to {nbytes} bytes but out has {dst.len} bytes")
+            if blosc_overlap(src.buf, src.len, dst.buf, dst.len):
+                raise BufferOverlapError(
+                    "blosc_decompress: out overlaps the input frame; decode into a separate "
+                    "buffer")
             op = <uint8_t*>dst.buf
         else:
             check_max_size(max_size, "blosc_decompress")
@@ -687,9 +1161,11 @@ def blosc_decompress(data, out=None, *, max_size=None):
             op = <uint8_t*>zc_bytes_data(raw)
         if nbytes and _needs_own_decoder(ip, nbytes):
             scratch = _thread_scratch()
-            zdctx = thread_dctx()
+            if ip[2] >> 5 == C_ZSTD:
+                zdctx = thread_dctx()
+        nt = _resolve_threads(nthreads, nbytes)
         with nogil:
-            rc = blosc_decode_frame(ip, nbytes, blocksize, cbytes, op, scratch, zdctx, &err)
+            rc = _decode_frame(ip, nbytes, blocksize, cbytes, op, scratch, zdctx, nt, &err)
         if rc != 0:
             zc_raise(&err, "")
         if out is not None:
@@ -742,15 +1218,23 @@ cdef const char* _blosc2_error_name(int rc) noexcept nogil:
 cdef int blosc_decode_frame(const uint8_t* ip, int32_t nbytes, int32_t blocksize,
                             int32_t cbytes, uint8_t* op, Scratch* s, ZSTD_DCtx* zdctx,
                             zc_error* err) noexcept nogil:
+    return _decode_frame(ip, nbytes, blocksize, cbytes, op, s, zdctx, 1, err)
+
+
+cdef int _decode_frame(const uint8_t* ip, int32_t nbytes, int32_t blocksize, int32_t cbytes,
+                       uint8_t* op, Scratch* s, ZSTD_DCtx* zdctx, int nthreads,
+                       zc_error* err) noexcept nogil:
     cdef int rc
-    cdef uint8_t* tmp
-    cdef uint8_t* owned = NULL
     cdef blosc2_context* dctx
     cdef blosc2_dparams dparams
-    cdef size_t tmp_size
+    if blosc_check_frame(ip, nbytes, blocksize, cbytes, err) != 0:
+        return -1
     if nbytes == 0:
         return 0
-    if ip[0] <= 2 and ip[2] & F_MEMCPYED:
+    if _special_kind(ip) != 0:
+        _decode_special(ip, nbytes, cbytes, op)
+        return 0
+    if ip[0] <= 2 and not _extended(ip) and ip[2] & F_MEMCPYED:
         if cbytes != nbytes + HEADER:
             return zc_fail(err, ZC_ERR_DECODE,
                            b"blosc: stored frame has cbytes={a}, expected nbytes + 16 = {b}",
@@ -758,24 +1242,26 @@ cdef int blosc_decode_frame(const uint8_t* ip, int32_t nbytes, int32_t blocksize
         memcpy(op, ip + HEADER, nbytes)
         return 0
     if _needs_own_decoder(ip, nbytes):
-        tmp_size = <size_t>blocksize if 0 < blocksize <= nbytes else 1
-        tmp = _block_buffer(s, tmp_size, &owned)
-        if tmp is NULL:
-            return zc_fail(err, ZC_ERR_MEMORY, b"blosc: cannot allocate a {a}-byte block buffer",
-                           <int64_t>tmp_size, 0, 0)
-        rc = _decode_blosc1(ip, cbytes, op, nbytes, tmp, zdctx)
-        free(owned)
+        rc = _decode_blosc1(ip, cbytes, op, nbytes, s, zdctx, nthreads)
         if rc == -2:
             return zc_fail(err, ZC_ERR_UNSUPPORTED, b"blosc: frame uses the snappy compressor, "
                            b"which zcodecs does not support", 0, 0, 0)
+        if rc == -3:
+            return zc_fail(err, ZC_ERR_MEMORY, b"blosc: out of memory decoding {a}-byte blocks",
+                           blocksize, 0, 0)
         if rc != 0:
             return zc_fail(err, ZC_ERR_DECODE,
                            b"blosc: corrupt Blosc1 frame (bad block table or stream)", 0, 0, 0)
         return 0
     # A fresh context per call: after a failed decode a reused c-blosc2
-    # context can decode later valid frames wrongly.
+    # context can decode later valid frames wrongly.  Its own threads (created
+    # and joined inside the call) decode the blocks when nthreads > 1.
+    if _has_delta(ip):
+        # c-blosc2's threaded DELTA decoding makes every block wait for block 0
+        # with no error path: a frame whose block 0 fails could hang the call.
+        nthreads = 1
     memset(&dparams, 0, sizeof(dparams))
-    dparams.nthreads = 1
+    dparams.nthreads = <int16_t>(nthreads if nthreads < POOL_MAX else POOL_MAX)
     dparams.typesize = 8
     dctx = blosc2_create_dctx(dparams)
     if dctx is NULL:
@@ -797,10 +1283,15 @@ cdef int blosc_decode_into(const uint8_t* src, size_t n, uint8_t* dst, size_t ds
     cdef int32_t nbytes, blocksize, cbytes
     if blosc_read_header(src, n, &nbytes, &blocksize, &cbytes, err) != 0:
         return -1
+    if blosc_check_frame(src, nbytes, blocksize, cbytes, err) != 0:
+        return -1
     if <size_t>nbytes != dstlen:
         return zc_fail(err, ZC_ERR_OUTPUT_SIZE,
                        b"blosc: frame decodes to {a} bytes but out has {b} bytes",
                        nbytes, <int64_t>dstlen, 0)
+    if blosc_overlap(src, <Py_ssize_t>n, dst, <Py_ssize_t>dstlen):
+        # Callers check first and raise BufferOverlapError; this is the backstop.
+        return zc_fail(err, ZC_ERR_VALUE, b"blosc: out overlaps the input frame", 0, 0, 0)
     return blosc_decode_frame(src, nbytes, blocksize, cbytes, dst, s, zdctx, err)
 
 
@@ -808,6 +1299,8 @@ cdef int blosc_decode_alloc(const uint8_t* src, size_t n, zc_buf* out, size_t* o
                             Scratch* s, ZSTD_DCtx* zdctx, zc_error* err) noexcept nogil:
     cdef int32_t nbytes, blocksize, cbytes
     if blosc_read_header(src, n, &nbytes, &blocksize, &cbytes, err) != 0:
+        return -1
+    if blosc_check_frame(src, nbytes, blocksize, cbytes, err) != 0:
         return -1
     if nbytes > <int64_t>cbytes * MAX_DECODE_RATIO:
         return zc_fail(err, ZC_ERR_DECODE,

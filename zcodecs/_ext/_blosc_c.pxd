@@ -42,6 +42,7 @@ cdef extern from *:
 
 cdef extern from "lz4.h" nogil:
     const char* LZ4_versionString()
+    int LZ4_compressBound(int inputSize)
     int LZ4_compress_fast(const char* src, char* dst, int srcSize, int dstCapacity,
                           int acceleration)
     int LZ4_decompress_safe(const char* src, char* dst, int compressedSize, int dstCapacity)
