@@ -103,6 +103,7 @@ ROWS: list[tuple[str, Callable[[], Any], type[BaseException]]] = [
     ("blosc_compress", lambda: L.blosc_compress(DATA, typesize=4, shuffle="mix"), CV),
     ("blosc_compress", lambda: L.blosc_compress(DATA, typesize=4, cname="snappy"),
      E.UnsupportedError),
+    ("blosc_set_auto_threads_veto", lambda: L.blosc_set_auto_threads_veto(3), CT),
     ("blosc_auto_threads", lambda: L.blosc_auto_threads(1.5), CT),
     ("blosc_auto_threads", lambda: L.blosc_auto_threads(-1), CV),
     ("blosc_decompress", lambda: L.blosc_decompress(BLOSC, max_size=1.5), CT),

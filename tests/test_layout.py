@@ -99,7 +99,7 @@ LOWER = {
                "pipeline"},  # sharding's inner chains, lazily
     "pipeline": {"pipeline", "codecs", "metadata", "dtype", "errors", "lowlevel"},
     "byte_source": {"errors"},
-    "lowlevel": {"_ext"},
+    "lowlevel": {"_ext", "errors"},
 }
 
 

@@ -35,6 +35,9 @@ from zcodecs._ext._blosc import (
     blosc_compress,
     blosc_decompress,
 )
+from zcodecs._ext._blosc import (
+    set_auto_threads_veto as blosc_set_auto_threads_veto,
+)
 from zcodecs._ext._chain import ChainPlan, chain_decode_into, chain_encode
 from zcodecs._ext._crc32c import crc32c
 from zcodecs._ext._gzip import gzip_compress, gzip_decompress
@@ -53,6 +56,7 @@ __all__ = [
     "BufferOverlapError",
     "ChainPlan",
     "blosc_auto_threads",
+    "blosc_set_auto_threads_veto",
     "blosc_cbuffer_sizes",
     "blosc_compress",
     "blosc_decompress",

@@ -215,7 +215,9 @@ def set_auto_threads_veto(veto):
     """
     global _auto_veto
     if veto is not None and not callable(veto):
-        raise TypeError(f"the veto must be callable or None, got {type(veto).__name__}")
+        raise ConfigurationTypeError(
+            f"set_auto_threads_veto: the veto must be callable or None, got "
+            f"{type(veto).__name__}")
     _auto_veto = veto
 
 

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from zcodecs._ext import _blosc as _blosc_ext
 from zcodecs.errors import ConfigurationError, ConfigurationTypeError
+from zcodecs.lowlevel import blosc_set_auto_threads_veto
 
 __all__ = ["get_num_threads", "in_worker", "run_groups", "set_num_threads", "spec_bytes"]
 
@@ -88,7 +88,7 @@ def in_worker() -> bool:
 # Automatic Blosc threading (nthreads=None) stays on one thread inside the pool's
 # workers and while the caller works on a batch: threads never multiply.  The
 # compiled layer does not import the pipeline; the pipeline tells it.
-_blosc_ext.set_auto_threads_veto(in_worker)
+blosc_set_auto_threads_veto(in_worker)
 
 
 def _mark_worker() -> None:
