@@ -8,9 +8,12 @@ or on ``PYTHONPATH``), else this checkout.  With the extensions built in place::
     PYTHONPATH=. python benchmarks/compare.py --quick
     python benchmarks/compare.py --kernels crc32c,blosc --repeats 7 --json out.json
     python benchmarks/compare.py chains --quick     # codec-chain scenarios S1/S2
+    python benchmarks/compare.py zarr --quick       # end to end through zarr's Array API
 
 ``chains`` runs :mod:`zcodecs.bench_chains`: the codec pipeline side by side
 with zarr-python's BatchedCodecPipeline and the single-threaded raw kernels.
+``zarr`` runs :mod:`zcodecs.bench_e2e`: zarr-python's Array API with its own
+pipeline, zcodecs', zarrs-python's and tensorstore side by side.
 
 See ``python benchmarks/compare.py --help`` and ``benchmarks/README.md``.
 """
@@ -31,6 +34,10 @@ if __name__ == "__main__":
         from zcodecs.bench_chains import main as chains_main
 
         sys.exit(chains_main(sys.argv[2:]))
+    if sys.argv[1:2] == ["zarr"]:
+        from zcodecs.bench_e2e import main as e2e_main
+
+        sys.exit(e2e_main(sys.argv[2:]))
     from zcodecs.bench import main
 
     sys.exit(main())

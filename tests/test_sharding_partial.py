@@ -187,6 +187,30 @@ def test_partial_writes_read_only_what_they_merge():
     same(c.decode_chunk(st.get("s"), sp), a)
 
 
+_WHOLE = (slice(0, 64), slice(0, 64))
+_BASE = make_data(SHARD, CHUNK, "float32", seed=3, empty=(5,))
+
+
+@pytest.mark.parametrize("value, selection", [
+    (np.float32(2.5), _WHOLE),                                   # scalar, broadcast
+    (_BASE.astype("f8"), _WHOLE),                                # another dtype
+    (np.asfortranarray(_BASE), _WHOLE),                          # F order
+    (np.repeat(_BASE, 2, axis=1)[:, ::2], _WHOLE),              # strided view
+    (_BASE[0], (slice(0, 64), slice(None))),                     # broadcast row
+    (_BASE, (slice(None), slice(0, 64, 1))),                     # open and explicit slices
+])
+def test_whole_shard_overwrites_encode_what_the_value_holds(value, selection):
+    c = codec()
+    sp = spec(SHARD)
+    st = MemoryStore()
+    src = Counting(st.source("s"))
+    c.encode_partial_single(src, value, selection, sp)
+    assert src.calls == []  # nothing read: every inner chunk is overwritten
+    expected = np.broadcast_to(np.asarray(value).astype("f4"), SHARD)
+    same(c.decode_chunk(st.get("s"), sp), expected)
+    assert st.get("s") == bytes(c.encode_chunk(np.ascontiguousarray(expected), sp))
+
+
 def test_all_fill_and_write_empty_chunks():
     c = codec()
     z = np.zeros(SHARD, "f4")

@@ -205,3 +205,47 @@ def test_zip_store_written_by_zcodecs_reads_back(tmp_path):
     assert zipfile.is_zipfile(path)
     again = zarr.open_array(zarr.storage.ZipStore(path, mode="r"))
     np.testing.assert_array_equal(again[...], np.arange(30, dtype="u1"))
+
+
+@pytest.mark.parametrize("kind, layout, selection, hops", [
+    # small reads decode on the event loop's thread; large ones hop to a worker
+    ("local", "blosc", np.s_[3:9, 4:7], 0),
+    ("memory", "blosc", np.s_[3:9, 4:7], 0),  # fetched concurrently, then decoded inline
+    ("local", "sharded-zstd", np.s_[3:9, 4:7], 0),
+    ("memory", "sharded-zstd", np.s_[3:9, 4:7], 1),  # range reads go through the loop
+    ("local", "blosc", np.s_[...], 1),
+    ("local", "sharded-zstd", np.s_[...], 1),
+])
+def test_small_reads_skip_the_thread_hop(kind, layout, selection, hops, tmp_path, monkeypatch):
+    import zcodecs.zarr._pipeline as zp
+
+    store = make_store(kind, tmp_path)
+    a = np.arange(200 * 150, dtype="f4").reshape(200, 150)
+    arr = zarr.create_array(store=store, shape=a.shape, dtype="f4", fill_value=0,
+                            **LAYOUTS[layout])
+    arr[...] = a
+    monkeypatch.setattr(zp, "INLINE_MAX_BYTES", 64 * 1024)  # the whole array is 117 KiB
+    calls = []
+    real = zp.asyncio.to_thread
+
+    async def counting(fn, *args, **kwargs):
+        calls.append(getattr(fn, "__name__", fn))
+        return await real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(zp.asyncio, "to_thread", counting)
+    np.testing.assert_array_equal(arr[selection], a[selection])
+    assert len(calls) == hops, calls
+
+
+@pytest.mark.parametrize("selection, shape, expected", [
+    ((slice(2, 10), slice(None)), (16, 4), 32),
+    ((3, slice(0, 4, 2)), (16, 4), 2),
+    ((np.array([1, 5, 7]), slice(None)), (16, 4), 12),
+    ((np.array([True, False] * 8), 1), (16, 4), 8),
+    ((slice(None),), (16, 4), 64),
+    (slice(0, 0), (16, 4), 0),
+])
+def test_selected_elements(selection, shape, expected):
+    from zcodecs.zarr._pipeline import _selected_elements
+
+    assert _selected_elements(selection, shape) == expected

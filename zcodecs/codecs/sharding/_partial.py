@@ -271,6 +271,11 @@ def encode_partial(codec: Any, layout: ShardLayout, source: Any, value: Any, sel
     if win.empty:
         return
     if win.every_chunk and win.full.all():
+        if all(isinstance(s, slice) for s in sel):
+            # The whole shard: its inner chunks are cut straight from the value
+            # (one copy, not a shard-sized staging array first).
+            _store(source, codec.encode_chunk(_fit(value, spec_shape), shard_spec))
+            return
         shard = np.empty(spec_shape, dtype=layout.native)
         shard[tuple(sel)] = _fit(value, shard[tuple(sel)].shape)
         _store(source, codec.encode_chunk(shard, shard_spec))

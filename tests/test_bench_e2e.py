@@ -1,0 +1,58 @@
+"""The end-to-end benchmark through zarr-python's Array API (zcodecs.bench_e2e), tiny sizes."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+pytest.importorskip("zarr")
+
+from zcodecs import bench_e2e  # noqa: E402
+
+
+def test_tiny_run_measures_every_installed_implementation_and_checks_reads():
+    rows = bench_e2e.run(sides=(256,), stores=("local", "memory"), scenarios=("S1", "S2"),
+                         repeats=1, windows=4, progress=False)
+    impls = {r.impl for r in rows}
+    expected = {"zarr", "zcodecs", "raw ceiling"}
+    for peer in ("zarrs", "tensorstore"):
+        if importlib.util.find_spec(peer) is not None:
+            expected.add(peer)
+    assert impls == expected
+    steps = {(r.scenario, r.store, r.step) for r in rows if r.impl == "zcodecs"}
+    assert len(steps) == 2 * 2 * 3  # scenarios x stores x (write, read, window)
+    assert all(r.seconds and r.seconds > 0 for r in rows)
+    zc_notes = {r.note for r in rows if r.impl == "zcodecs"}
+    assert zc_notes == {""}  # zcodecs' pipeline ran every row, no fallback
+    table = bench_e2e.format_rows(rows)
+    for name in expected - {"raw ceiling"}:
+        assert name in table.splitlines()[0]
+    if "zarrs" in expected:
+        # zarrs-python runs zarr's own pipeline on a MemoryStore: every such row says so
+        memory = [r for r in rows if r.impl == "zarrs" and r.store == "memory"]
+        assert memory and all("BatchedCodecPipeline" in r.note for r in memory)
+        assert all(r.note == "" for r in rows if r.impl == "zarrs" and r.store == "local")
+
+
+def test_a_wrong_read_is_caught(monkeypatch):
+    class Liar:
+        note = ""
+
+        def read(self):
+            return np.zeros((4, 4), "f4")
+
+    with pytest.raises(AssertionError, match="wrong data"):
+        bench_e2e._measure(Liar(), np.ones((4, 4), "f4"), 1, np.zeros((1, 2), int))
+
+
+def test_ratios_against_the_best_peer():
+    def row(impl, seconds, step="read"):
+        return bench_e2e.E2ERow("S1 256", "local", step, impl, seconds, 1_000_000)
+
+    rows = [row("raw ceiling", 0.5), row("zarr", 4.0), row("zarrs", 2.0),
+            row("tensorstore", 1.5), row("zcodecs", 1.0)]
+    rows[0].store = "-"
+    line = bench_e2e.format_rows(rows).splitlines()[3]
+    assert line.split()[-3:] == ["1.50x", "4.00x", "0.50x"]
