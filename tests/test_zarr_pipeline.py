@@ -214,6 +214,7 @@ def test_zip_store_written_by_zcodecs_reads_back(tmp_path):
     ("local", "sharded-zstd", np.s_[3:9, 4:7], 0),
     ("memory", "sharded-zstd", np.s_[3:9, 4:7], 1),  # range reads go through the loop
     ("local", "blosc", np.s_[...], 1),
+    ("local", "numcodecs-delta", np.s_[3:9, 4:7], 1),  # an adapted codec runs its own loop
     ("local", "sharded-zstd", np.s_[...], 1),
 ])
 def test_small_reads_skip_the_thread_hop(kind, layout, selection, hops, tmp_path, monkeypatch):

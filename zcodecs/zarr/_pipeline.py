@@ -15,6 +15,7 @@ from zarr.core.codec_pipeline import BatchedCodecPipeline, codecs_from_list
 
 from zcodecs.errors import ConfigurationError, UnknownCodecError, ZcodecsError
 from zcodecs.pipeline import CodecPipeline
+from zcodecs.zarr._adapter import _Adapted
 from zcodecs.zarr._convert import NotEvolvedError, SpecCache, convert_codecs
 from zcodecs.zarr._sources import (
     AsyncStoreSource,
@@ -52,8 +53,24 @@ def _selected_elements(selection: Any, shape: tuple[int, ...]) -> int:
     return count
 
 
+def _has_adapted(codecs: Iterable[Any]) -> bool:
+    """Whether a chain (nested shards included) runs a zarr codec through an event loop."""
+    for c in codecs:
+        if isinstance(c, _Adapted):
+            return True
+        if _has_adapted(getattr(c, "codecs", ())) or _has_adapted(getattr(c, "index_codecs", ())):
+            return True
+    return False
+
+
 def _runs_inline(pipe: CodecPipeline, entries: list[Any]) -> bool:
-    """Whether a read batch is small and needs no event-loop round trip to fetch."""
+    """Whether a read batch is small and needs no event-loop round trip to fetch.
+
+    Adapted zarr codecs run their coroutines on a loop of their own, which
+    cannot start on the thread of a running loop: such chains always hop.
+    """
+    if _has_adapted(pipe.codecs):
+        return False
     budget = INLINE_MAX_BYTES
     partial = pipe.supports_partial_decode
     for source, spec, chunk_sel, _out_sel, complete in entries:
