@@ -8,6 +8,7 @@ arrays built in this process reach the workers pickled, with their pipeline.
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import pickle
@@ -18,6 +19,7 @@ import dask.array as da
 import numcodecs
 import numpy as np
 import pytest
+import xarray as xr
 import zarr
 import zarr.codecs as zc
 from distributed import Client, LocalCluster, get_task_stream
@@ -89,6 +91,46 @@ def pipeline_report(arr):
 
 ZCODECS_RUNS = ("ZcodecsCodecPipeline", "zcodecs)")
 
+# Batches zcodecs ran itself (not handed to zarr's fallback), in this process.
+_BATCHES: collections.Counter = collections.Counter()
+
+
+def _counting(name):
+    original = getattr(zz.ZcodecsCodecPipeline, name)
+
+    async def counted(self, *args, **kwargs):
+        if self._fallback is None:
+            _BATCHES[name] += 1
+        return await original(self, *args, **kwargs)
+
+    counted.counts_batches = True
+    return counted
+
+
+def start_counting():
+    """Count zcodecs' read and write batches in this (worker) process from now on."""
+    for name in ("read", "write"):
+        if not getattr(getattr(zz.ZcodecsCodecPipeline, name), "counts_batches", False):
+            setattr(zz.ZcodecsCodecPipeline, name, _counting(name))
+    _BATCHES.clear()
+
+
+def batches_counted():
+    return dict(_BATCHES)
+
+
+@pytest.fixture
+def batches(scheduler, monkeypatch):
+    """A callable: the read/write batches zcodecs itself ran since the test started."""
+    if scheduler is not None:
+        scheduler.run(start_counting)
+        return lambda: sum((collections.Counter(c) for c in
+                            scheduler.run(batches_counted).values()), collections.Counter())
+    for name in ("read", "write"):
+        monkeypatch.setattr(zz.ZcodecsCodecPipeline, name, _counting(name))
+    _BATCHES.clear()
+    return lambda: collections.Counter(_BATCHES)
+
 
 def create(path, layout, *, data=None):
     """An array of ``layout`` at ``path``, made under the zcodecs pipeline."""
@@ -139,13 +181,14 @@ def test_pickled_array_keeps_its_pipeline(layout, tmp_path):
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
-def test_from_zarr_reads_through_zcodecs(layout, scheduler, tmp_path):
+def test_from_zarr_reads_through_zcodecs(layout, scheduler, batches, tmp_path):
     a = sample()
     arr = create(tmp_path, layout, data=a)
     check_workers_run_zcodecs(scheduler, arr)
     d = da.from_zarr(arr)
     assert d.chunks == da.from_array(a, chunks=arr.chunks).chunks
     np.testing.assert_array_equal(d.compute(), a)
+    assert batches()["read"] == d.npartitions  # one zcodecs batch per task
     np.testing.assert_array_equal(d[5:50, 7:55].compute(), a[5:50, 7:55])
     assert float(d.sum().compute()) == float(a.sum(dtype="f8"))
     with zz.enable():  # a path is opened here, under this process's config
@@ -154,12 +197,14 @@ def test_from_zarr_reads_through_zcodecs(layout, scheduler, tmp_path):
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
-def test_to_zarr_writes_through_zcodecs(layout, scheduler, tmp_path):
+def test_to_zarr_writes_through_zcodecs(layout, scheduler, batches, tmp_path):
     a = sample()
     d = da.from_array(a, chunks=LAYOUTS[layout]["write"])
     with zz.enable():
         # to_zarr creates the array here and ships it, pipeline included, to the writers
         da.to_zarr(d, str(tmp_path), **LAYOUTS[layout]["kwargs"])
+    assert batches()["write"] == d.npartitions
+    with zz.enable():
         arr = zarr.open_array(zarr.storage.LocalStore(tmp_path))
     assert pipeline_report(arr) == ZCODECS_RUNS
     np.testing.assert_array_equal(read_with_zarr(tmp_path), a)
@@ -217,6 +262,21 @@ def test_to_zarr_mode_w_locks_across_processes(cluster, tmp_path):
     with zz.enable(), dask.config.set(scheduler=cluster):
         da.to_zarr(da.from_array(a, chunks=INNER), str(tmp_path), mode="w", **kwargs)
     np.testing.assert_array_equal(read_with_zarr(tmp_path), a)
+
+
+def test_xarray_through_dask_runs_on_zcodecs(scheduler, batches, tmp_path):
+    ds = xr.Dataset({"v": (("t", "y"), sample())}, attrs={"title": "zcodecs"})
+    shards = LAYOUTS["v3-sharded"]["kwargs"]["shards"]
+    by_shard = {"t": shards[0], "y": shards[1]}
+    encoding = {"v": {"chunks": INNER, "shards": shards, "compressors": [zc.ZstdCodec()]}}
+    with zz.enable():
+        ds.chunk(by_shard).to_zarr(tmp_path, zarr_format=3, encoding=encoding,
+                                   consolidated=False)
+        lazy = xr.open_zarr(tmp_path, chunks=by_shard, consolidated=False)
+    assert batches()["write"] == 4  # one per dask block: every shard written whole
+    xr.testing.assert_identical(lazy.compute(), ds)
+    assert batches()["read"] == 4
+    np.testing.assert_array_equal(read_with_zarr(tmp_path / "v"), ds["v"].values)
 
 
 def worker_config():

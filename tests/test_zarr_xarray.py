@@ -109,3 +109,23 @@ def test_dask_chunked_dataset_writes_and_reads(zarr_format, tmp_path):
         assert lazy["temp"].chunks == ((6, 6), (8,), (6,))
         assert lazy["count"].chunks == ((6, 6), (4, 4))  # y as stored
         assert_round_trip(lazy.compute(), ds)
+
+
+def test_sharded_variable_appends_and_takes_region_writes(tmp_path):
+    ds = dataset()
+    path = tmp_path / "ds.zarr"
+    enc = {**encoding(3), "temp": {"chunks": (2, 4, 6), "shards": (4, 8, 6),
+                                   "compressors": [zc.ZstdCodec(level=1)]}}
+    with zz.enable(), warnings.catch_warnings():
+        warnings.simplefilter("error", zz.ZcodecsFallbackWarning)
+        ds.isel(time=slice(0, 8)).to_zarr(path, mode="w", zarr_format=3, encoding=enc)
+        ds.isel(time=slice(8, None)).to_zarr(path, append_dim="time")  # resizes the arrays
+        temp = zarr.open_array(path / "temp", mode="r")
+        assert temp.shards == (4, 8, 6) and temp.shape == (12, 8, 6)
+        assert repr(temp._async_array.codec_pipeline).endswith("zcodecs)")
+        changed = ds.copy(deep=True)
+        changed["temp"][4:8] = 5
+        changed[["temp"]].isel(time=slice(4, 8)).drop_vars(["y", "x"]).to_zarr(
+            path, region={"time": slice(4, 8)})
+        back = xr.open_zarr(path).load()
+    assert_round_trip(back, changed)
