@@ -211,12 +211,14 @@ def test_to_zarr_writes_through_zcodecs(layout, scheduler, batches, tmp_path):
     np.testing.assert_array_equal(arr[...], a)
 
 
-def test_to_zarr_into_a_sharded_array_writes_whole_shards(scheduler, tmp_path):
+def test_to_zarr_into_a_sharded_array_writes_whole_shards(scheduler, batches, tmp_path):
     a = sample()
     arr = create(tmp_path, "v3-sharded")
-    # dask rechunks to whole shards before writing into an existing array
+    # dask rechunks to whole shards before writing into an existing array:
+    # 4 KiB blocks hold one 3.75 KiB shard each, one write batch per shard
     with dask.config.set({"array.chunk-size": "4KiB"}):
         da.to_zarr(da.from_array(a, chunks=INNER), arr)
+    assert batches()["write"] == 4
     np.testing.assert_array_equal(read_with_zarr(tmp_path), a)
 
 
@@ -259,8 +261,9 @@ def test_to_zarr_mode_w_locks_across_processes(cluster, tmp_path):
     # mode="w" makes dask take a distributed.Lock: inner-chunk tasks are safe then.
     a = sample()
     kwargs = LAYOUTS["v3-sharded"]["kwargs"]
-    with zz.enable(), dask.config.set(scheduler=cluster):
+    with zz.enable(), dask.config.set(scheduler=cluster), get_task_stream(cluster) as stream:
         da.to_zarr(da.from_array(a, chunks=INNER), str(tmp_path), mode="w", **kwargs)
+    assert len(_written_by(stream)) == 2
     np.testing.assert_array_equal(read_with_zarr(tmp_path), a)
 
 
@@ -320,5 +323,6 @@ def test_arrays_shipped_to_workers_carry_their_pipeline(cluster, tmp_path):
         np.testing.assert_array_equal(da.from_zarr(ours).compute(scheduler=cluster), a)
     finally:
         cluster.run(set_pipeline_path, zz.PIPELINE_PATH)
+    # ... nor for one built under zarr's own pipeline: it stays on it there
     assert {r[0] for r in cluster.run(pipeline_report, theirs).values()} == {
         "BatchedCodecPipeline"}
