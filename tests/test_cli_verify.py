@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from _cli_stores import (
+    chunk_files,
     copy_store,
     flip_byte,
     inner_chunk_span,
@@ -204,3 +205,22 @@ def test_report_is_in_chunk_coordinate_order(stores, tmp_path):
         assert [ln.split(":")[0] for ln in lines] == \
             [k if i is None else f"{k} inner chunk {tuple(i)}" for k, i in order]
         assert runs[0].stdout.splitlines()[-1] == f"FAILED: {len(order)} problems"
+
+
+def test_damaged_zip_member_is_a_read_problem(stores, tmp_path):
+    # A stored (uncompressed) member whose bytes no longer match the archive's CRC-32.
+    import zipfile
+
+    archive = tmp_path / "s.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
+        for key in ["zarr.json", *sorted(chunk_files(stores / "v3_crc"))]:
+            zf.write(stores / "v3_crc" / key, key)
+    with zipfile.ZipFile(archive) as zf:
+        member = zf.getinfo("c/1/2")
+    start = member.header_offset + 30 + len(member.filename) + len(member.extra)
+    flip_byte(archive, start + member.file_size - 1)
+    doc = verify_json(archive, tmp_path, status=1)
+    (problem,) = doc["arrays"][0]["problems"]
+    assert (problem["key"], problem["kind"]) == ("c/1/2", "read")
+    assert "CRC-32" in problem["message"]
+    assert doc["arrays"][0]["chunks_decoded"] == 14
