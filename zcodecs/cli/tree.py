@@ -13,11 +13,13 @@ that has (``zip -r store.zip store.zarr/``) is opened at that folder;
 
 from __future__ import annotations
 
+import json
 import lzma
 import os
 import stat
 import zipfile
 import zlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -52,7 +54,7 @@ def _reason(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
-class Tree:
+class Tree(ABC):
     """A store opened from a path: reads by key and walks of the objects below a prefix.
 
     Keys are relative to the node the path names (``base`` inside the
@@ -118,8 +120,6 @@ class Tree:
         CliError
             If the document cannot be read or is not valid JSON.
         """
-        import json
-
         try:
             raw = self.get(key)
         except ReadError as e:
@@ -135,6 +135,7 @@ class Tree:
         """Whether an object (not a directory) is stored at ``key``."""
         return self.size(key) is not None
 
+    @abstractmethod
     def size(self, key: str) -> int | None:
         """The size of the object at ``key``, None if absent.
 
@@ -143,27 +144,26 @@ class Tree:
         CliError
             If it may not be looked at (permission denied).
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def files(self, prefix: str, sizes: bool = False) -> Iterator[tuple[str, int | None]]:
         """Every stored object below ``prefix`` (``""`` or ending in ``/``), streamed.
 
         Yields ``(key relative to prefix, size or None)`` in no particular
         order; sizes only with ``sizes`` (a ``stat`` per file of a directory).
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def parent(self) -> Tree | None:
         """The tree of the folder holding this one (None at the top of the store or disk)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def find(self, name: str, visit: Callable[[str], bool]) -> None:
         """Call ``visit(prefix)`` for each folder strictly below the root holding ``name``.
 
         Parents come before their children; ``visit`` returns False to skip
         what lies below the folder (an array's chunks).
         """
-        raise NotImplementedError
 
 
 class _LocalTree(Tree):
