@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-import zcodecs
 from zcodecs import lowlevel
 from zcodecs.byte_source import LocalStore
 from zcodecs.codecs import BytesCodec, Crc32cCodec, ShardingCodec, TransposeCodec, ZstdCodec
@@ -23,21 +25,49 @@ from zcodecs.dtype import parse_dtype
 from zcodecs.metadata import ArrayMetadataV3
 from zcodecs.pipeline import CodecPipeline
 
-# The subprocesses run the zcodecs this process imported, from outside the source tree.
-PKG_PARENT = Path(zcodecs.__file__).resolve().parent.parent
+from _helpers import python_env
 
 
 def env() -> dict[str, str]:
     """The environment of a ``python -m zcodecs`` subprocess."""
-    e = dict(os.environ)
-    e["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PKG_PARENT), e.get("PYTHONPATH")]))
-    return e
+    return python_env()[0]
 
 
-def run_cli(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m zcodecs ARGS`` with pipes (not a terminal) in ``cwd``."""
-    return subprocess.run([sys.executable, "-m", "zcodecs", *args], capture_output=True,
-                          text=True, env=env(), cwd=cwd, timeout=timeout, check=False)
+def unprivileged() -> list[str]:
+    """A command prefix under which file permissions hold (root drops its capabilities)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: permissions cannot be denied")
+    return [setpriv, "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all"]
+
+
+def run_cli(*args: str, cwd: Path, timeout: float = 60, prefix: tuple[str, ...] = ()
+            ) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m zcodecs ARGS`` with pipes (not a terminal) in ``cwd``.
+
+    ``prefix`` goes in front of the command (e.g. :func:`unprivileged`).
+    """
+    return subprocess.run([*prefix, sys.executable, "-m", "zcodecs", *args],
+                          capture_output=True, text=True, env=env(), cwd=cwd, timeout=timeout,
+                          check=False)
+
+
+def zip_folder(src: Path, archive: Path, top: str = "", mode: str = "w") -> Path:
+    """Zip the folder ``src`` as ``zip -r`` does: every key under ``top/``, folder entries too."""
+    with zipfile.ZipFile(archive, mode, compression=zipfile.ZIP_DEFLATED) as zf:
+        if top:
+            zf.writestr(top + "/", b"")
+        for dirpath, dirnames, files in os.walk(src):
+            dirnames.sort()
+            rel = Path(dirpath).relative_to(src).as_posix()
+            base = "/".join(p for p in (top, "" if rel == "." else rel) if p)
+            if base and base != top:
+                zf.writestr(base + "/", b"")
+            for name in sorted(files):
+                zf.write(Path(dirpath, name), f"{base}/{name}" if base else name)
+    return archive
 
 
 def chunk_files(root: Path) -> dict[str, int]:

@@ -27,7 +27,6 @@ from _cli_stores import (
     info_json,
     problems,
     run_cli,
-    set_codec_name,
     verify_json,
     write_stores,
     zarr_array,
@@ -167,39 +166,7 @@ def test_info_and_verify_with_codecs_around_sharding(tmp_path):
 
 
 # ----------------------------------------------------------------- user errors: exit 2
-
-
-@pytest.mark.parametrize("command", ["info", "verify"])
-def test_bad_paths(tmp_path, command):
-    assert_one_line_error(run_cli(command, str(tmp_path / "nope"), cwd=tmp_path),
-                          "no such file or directory")
-    plain = tmp_path / "plain"
-    plain.mkdir()
-    (plain / "data.bin").write_bytes(b"x")
-    assert_one_line_error(run_cli(command, str(plain), cwd=tmp_path), "not a Zarr array")
-    (tmp_path / "file.txt").write_text("hello")
-    assert_one_line_error(run_cli(command, str(tmp_path / "file.txt"), cwd=tmp_path),
-                          "not a Zarr store")
-    broken = tmp_path / "broken"
-    broken.mkdir()
-    (broken / "zarr.json").write_text("{not json")
-    assert_one_line_error(run_cli(command, str(broken), cwd=tmp_path), "zarr.json",
-                          "not valid JSON")
-    bad_meta = tmp_path / "bad_meta"
-    bad_meta.mkdir()
-    (bad_meta / "zarr.json").write_text(json.dumps({"zarr_format": 3, "node_type": "array"}))
-    assert_one_line_error(run_cli(command, str(bad_meta), cwd=tmp_path), "is missing")
-    odd = tmp_path / "odd"
-    (odd / "zarr.json").mkdir(parents=True)  # unreadable as a file
-    assert_one_line_error(run_cli(command, str(odd), cwd=tmp_path), "zarr.json")
-
-
-@pytest.mark.parametrize("command", ["info", "verify"])
-def test_unknown_codec(stores, tmp_path, command):
-    root = copy_store(stores / "v3_crc", tmp_path / "unknown")
-    set_codec_name(root / "zarr.json", "nonesuch")
-    assert_one_line_error(run_cli(command, str(root), cwd=tmp_path), "unknown codec",
-                          "nonesuch")
+# (the table of every other user error is in test_cli_errors.py)
 
 
 def test_v2_unsupported_codecs(tmp_path):
@@ -258,6 +225,15 @@ def test_progress_bar_on_a_terminal_and_quiet(stores, tmp_path):
     status, out, seen = _run_with_terminal_stderr(["verify", "--quiet", str(stores / "zc")],
                                                   tmp_path)
     assert status == 0 and out.splitlines()[-1] == "OK" and seen == b""
+
+
+def test_progress_bar_counts_problems_and_total(stores, tmp_path):
+    root = copy_store(stores / "zc", tmp_path / "zc")
+    flip_byte(root / "c/1/0", 100)
+    status, out, seen = _run_with_terminal_stderr(["verify", str(root)], tmp_path)
+    assert status == 1 and out.splitlines()[-1] == "FAILED: 1 problem"
+    # The total comes from a counting walk before the decoding walk.
+    assert b"verify (1 problem)" in seen and b"3/3" in seen
 
 
 # ----------------------------------------------------------------- the rest of the CLI

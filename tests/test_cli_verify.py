@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from _cli_stores import (
+    chunk_files,
     copy_store,
     flip_byte,
     inner_chunk_span,
@@ -163,3 +164,63 @@ def test_uncompressed_chunk_of_the_wrong_size(tmp_path):
     doc = verify_json(tmp_path / "raw", tmp_path, status=1)
     assert {(k, i) for k, i, _ in problems(doc)} == {("c/1/0", None)}
     assert doc["arrays"][0]["chunks_decoded"] == 3
+
+
+# ----------------------------------------------------------------- report order
+
+
+def _problem_lines(proc) -> list[str]:
+    return [ln for ln in proc.stdout.splitlines()
+            if ": " in ln and " read, " not in ln and not ln.startswith("FAILED")]
+
+
+def test_report_is_in_chunk_coordinate_order(stores, tmp_path):
+    from zarr.codecs import Crc32cCodec
+
+    # Found in another order: a shard's index problem is known at once, a bad inner
+    # chunk of an earlier shard only when its batch decodes; c/10 lists before c/2.
+    zc = copy_store(stores / "zc", tmp_path / "zc")
+    for flat in (5, 0):
+        offset, length = inner_chunk_span(zc / "c/0/0", 16, flat)
+        flip_byte(zc / "c/0/0", offset + length // 2)
+    data, index = read_end_index(zc / "c/0/1", 16)
+    index[3] = (len(data) + 100, 64)
+    write_end_index(zc / "c/0/1", data, index)
+    truncate(zc / "c/1/0", (zc / "c/1/0").stat().st_size // 2)
+    line = zarr_array(tmp_path / "line", shape=(120,), chunks=(10,), dtype="i4",
+                      compressors=[Crc32cCodec()])
+    line[:] = 5
+    for key in ("c/11", "c/2", "c/10"):
+        flip_byte(tmp_path / "line" / key, 0)
+    expected = {
+        zc: [("c/0/0", [0, 0]), ("c/0/0", [1, 1]), ("c/0/1", None), ("c/1/0", None)],
+        tmp_path / "line": [("c/2", None), ("c/10", None), ("c/11", None)],
+    }
+    for root, order in expected.items():
+        doc = verify_json(root, tmp_path, status=1)
+        assert [(p["key"], p["inner"]) for p in doc["arrays"][0]["problems"]] == order
+        runs = [run_cli("verify", str(root), cwd=tmp_path) for _ in range(2)]
+        lines = _problem_lines(runs[0])
+        assert lines == _problem_lines(runs[1])
+        assert [ln.split(":")[0] for ln in lines] == \
+            [k if i is None else f"{k} inner chunk {tuple(i)}" for k, i in order]
+        assert runs[0].stdout.splitlines()[-1] == f"FAILED: {len(order)} problems"
+
+
+def test_damaged_zip_member_is_a_read_problem(stores, tmp_path):
+    # A stored (uncompressed) member whose bytes no longer match the archive's CRC-32.
+    import zipfile
+
+    archive = tmp_path / "s.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
+        for key in ["zarr.json", *sorted(chunk_files(stores / "v3_crc"))]:
+            zf.write(stores / "v3_crc" / key, key)
+    with zipfile.ZipFile(archive) as zf:
+        member = zf.getinfo("c/1/2")
+    start = member.header_offset + 30 + len(member.filename) + len(member.extra)
+    flip_byte(archive, start + member.file_size - 1)
+    doc = verify_json(archive, tmp_path, status=1)
+    (problem,) = doc["arrays"][0]["problems"]
+    assert (problem["key"], problem["kind"]) == ("c/1/2", "read")
+    assert "CRC-32" in problem["message"]
+    assert doc["arrays"][0]["chunks_decoded"] == 14

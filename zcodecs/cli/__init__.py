@@ -12,8 +12,9 @@ Examples
     Decode every (inner) chunk and report the corrupt ones; exit status 1 if any.
 
 ``python -m zcodecs ...`` runs the same commands.  Errors the user can fix
-(a path that is not a Zarr store, unreadable metadata, an unknown codec)
-print one line to stderr and exit with status 2.
+(a path that is not a Zarr store, unreadable metadata, an unknown codec,
+permission denied) print one line to stderr and exit with status 2; a
+closed stdout (``| head``) exits quietly with status 141 (128 + SIGPIPE).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Sequence
 import zcodecs
 from zcodecs.cli.discover import CliError
 
-__all__ = ["CliError", "build_parser", "cmd_version", "main"]
+__all__ = ["EXIT_BROKEN_PIPE", "CliError", "build_parser", "cmd_version", "main"]
 
 
 def build_parser(bench_arguments: bool = True) -> argparse.ArgumentParser:
@@ -108,6 +109,30 @@ def cmd_version(verbose: bool = False) -> int:
     return 0
 
 
+EXIT_BROKEN_PIPE = 141
+"""Exit status when stdout is closed early (``| head``): 128 + SIGPIPE, what a shell
+reports for a program killed by a broken pipe, distinct from 0 / 1 / 2."""
+
+
+def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.command == "version":
+        return cmd_version(args.verbose)
+    if args.command == "bench":
+        from zcodecs import bench
+
+        return bench.run_cli(args)
+    if args.command == "info":
+        from zcodecs.cli import info
+
+        return info.run(args.path, as_json=args.json)
+    if args.command == "verify":
+        from zcodecs.cli import verify
+
+        return verify.run(args.path, quiet=args.quiet or args.json, as_json=args.json)
+    parser.print_help()
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``zcodecs`` command line.
 
@@ -120,34 +145,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         Exit status: 0 on success, 1 when ``verify`` finds a problem, 2 on a
-        usage error (bad path, bad metadata, unknown or unsupported codec).
+        usage error (bad path, bad metadata, unknown or unsupported codec,
+        permission denied), 130 on Ctrl-C, :data:`EXIT_BROKEN_PIPE` (141)
+        when stdout is closed before the output is written.
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in args_list if not a.startswith("-")), None)
     parser = build_parser(bench_arguments=command in (None, "bench"))
     args = parser.parse_args(args_list)
-    if args.command == "version":
-        return cmd_version(args.verbose)
-    if args.command == "bench":
-        from zcodecs import bench
-
-        return bench.run_cli(args)
     try:
-        if args.command == "info":
-            from zcodecs.cli import info
-
-            return info.run(args.path, as_json=args.json)
-        if args.command == "verify":
-            from zcodecs.cli import verify
-
-            return verify.run(args.path, quiet=args.quiet or args.json, as_json=args.json)
+        status = _dispatch(args, parser)
+        sys.stdout.flush()  # here, not at exit: a closed pipe must be caught below
+        return status
     except CliError as e:
         print(f"zcodecs: error: {e}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # stdout closed early (| head): no traceback at exit
+    except BrokenPipeError:
+        # Nothing more can be said on stdout; silence the interpreter's final flush.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 1
+        return EXIT_BROKEN_PIPE
     except OSError as e:  # e.g. a metadata file that cannot be read
         where = f"{e.filename}: " if e.filename else ""
         print(f"zcodecs: error: {where}{e.strerror or e}", file=sys.stderr)
@@ -155,5 +172,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("zcodecs: interrupted", file=sys.stderr)
         return 130
-    parser.print_help()
-    return 2

@@ -1,125 +1,24 @@
-"""Finding the Zarr arrays at a path: open the store, list its keys, parse the metadata.
+"""Finding the Zarr arrays at a path: its root node, a group's arrays, their metadata.
 
-A path is a directory (:class:`~zcodecs.byte_source.LocalStore`) or a
-``.zip`` archive (:class:`~zcodecs.byte_source.ZipStore`).  Its root is a
-Zarr v3 array or group (``zarr.json``) or a Zarr v2 array or group
-(``.zarray`` / ``.zgroup``); a group's arrays are found at any depth by their
-metadata documents.  Stored chunks are found by listing the keys once and
-matching them against each array's chunk key encoding.
+The root is a Zarr v3 array or group (``zarr.json``) or a Zarr v2 array or
+group (``.zarray`` / ``.zgroup``).  A group's arrays are found at any depth by
+their metadata documents, through folders without metadata (implicit groups)
+but never inside an array's folder, so chunk directories are not walked.  A
+folder without metadata inside a group is opened as an implicit group; one
+inside an array is refused with the array's path.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from zcodecs.byte_source import LocalStore, ZipStore
+from zcodecs.cli.tree import CliError, Tree, open_tree
 from zcodecs.errors import ZcodecsError
 from zcodecs.metadata import ArrayMetadataV2, ArrayMetadataV3
 
-__all__ = ["ArrayNode", "CliError", "Tree", "chunk_nbytes", "discover", "open_tree",
-           "stored_chunks"]
-
-
-class CliError(Exception):
-    """A problem the user can fix (bad path, bad metadata): one line, exit status 2."""
-
-
-def _local_sizes(root: Path) -> dict[str, int]:
-    sizes: dict[str, int] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        rel = Path(dirpath).relative_to(root).as_posix()
-        prefix = "" if rel == "." else rel + "/"
-        for name in filenames:
-            if name.endswith(".partial"):  # a LocalStore write in progress
-                continue
-            try:
-                sizes[prefix + name] = os.stat(os.path.join(dirpath, name)).st_size
-            except OSError:
-                continue
-    return sizes
-
-
-@dataclass
-class Tree:
-    """A store opened from a path, with every key and its size.
-
-    Attributes
-    ----------
-    location : str
-        The path as the user gave it (used in messages).
-    store : LocalStore or ZipStore
-        The store.
-    sizes : dict
-        ``key -> size in bytes`` of every stored object.
-    """
-
-    location: str
-    store: LocalStore | ZipStore
-    sizes: dict[str, int]
-
-    def read_json(self, key: str) -> Any:
-        """The decoded JSON document at ``key``, or None if absent.
-
-        Raises
-        ------
-        CliError
-            If the document is not valid JSON.
-        """
-        raw = self.store.get(key)
-        if raw is None:
-            return None
-        try:
-            return json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise CliError(f"{self.where(key)}: not valid JSON ({e})") from None
-
-    def where(self, key: str) -> str:
-        """``location/key`` for messages."""
-        return f"{self.location.rstrip('/')}/{key}" if key else self.location
-
-
-def open_tree(path: str) -> Tree:
-    """Open a directory or a ``.zip`` archive and list its keys.
-
-    Parameters
-    ----------
-    path : str
-        The directory or archive.
-
-    Returns
-    -------
-    Tree
-
-    Raises
-    ------
-    CliError
-        If the path does not exist, cannot be read, or is neither a directory
-        nor a zip archive.
-    """
-    p = Path(path)
-    try:
-        if p.is_dir():
-            if not os.access(p, os.R_OK | os.X_OK):
-                raise CliError(f"{path}: permission denied")
-            return Tree(path, LocalStore(p), _local_sizes(p))
-        if p.is_file():
-            if not zipfile.is_zipfile(p):
-                raise CliError(f"{path}: not a Zarr store (expected a directory or a .zip)")
-            store = ZipStore(p)
-            return Tree(path, store, store.sizes())
-    except OSError as e:
-        raise CliError(f"{path}: {e.strerror or e}") from None
-    except zipfile.BadZipFile as e:
-        raise CliError(f"{path}: unreadable zip archive ({e})") from None
-    raise CliError(f"{path}: no such file or directory")
+__all__ = ["ArrayNode", "CliError", "Root", "Tree", "chunk_nbytes", "discover", "open_tree"]
 
 
 @dataclass
@@ -183,12 +82,15 @@ class Root:
         The root's Zarr format.
     arrays : list of ArrayNode
         The arrays (one for an array root), by path.
+    implicit : bool
+        A group without metadata of its own (a folder inside a group).
     """
 
     tree: Tree
     node_type: str
     zarr_format: int
     arrays: list[ArrayNode] = field(default_factory=list)
+    implicit: bool = False
 
 
 def _parse(tree: Tree, path: str, fmt: int, doc: Any) -> ArrayNode:
@@ -213,16 +115,57 @@ def _node_type(tree: Tree, key: str, doc: Any) -> str:
     return str(doc["node_type"])
 
 
-def _children(tree: Tree, fmt: int) -> Iterator[ArrayNode]:
+def _children(tree: Tree, fmt: int) -> list[ArrayNode]:
     name = "zarr.json" if fmt == 3 else ".zarray"
-    for key in sorted(tree.sizes):
-        head, _, last = key.rpartition("/")
-        if last != name or not head:
-            continue
+    arrays: list[ArrayNode] = []
+
+    def visit(prefix: str) -> bool:
+        key = prefix + name
         doc = tree.read_json(key)
-        if fmt == 3 and _node_type(tree, key, doc) != "array":
-            continue
-        yield _parse(tree, head, fmt, doc)
+        if doc is None:  # removed meanwhile
+            return True
+        if fmt == 3 and _node_type(tree, key, doc) == "group":
+            return True
+        arrays.append(_parse(tree, prefix.rstrip("/"), fmt, doc))
+        return False  # an array's folder holds its chunks, not other nodes
+
+    tree.find(name, visit)
+    return sorted(arrays, key=lambda a: a.path)
+
+
+def _root_node(tree: Tree) -> tuple[str, int, Any] | None:
+    """(node type, zarr format, array document or None) of the tree's root, if any."""
+    doc = tree.read_json("zarr.json")
+    if doc is not None:
+        return _node_type(tree, "zarr.json", doc), 3, doc
+    doc = tree.read_json(".zarray")
+    if doc is not None:
+        return "array", 2, doc
+    if tree.read_json(".zgroup") is not None:
+        return "group", 2, None
+    return None
+
+
+def _implicit_group(tree: Tree) -> Root:
+    """A folder without metadata: an implicit group if it lies in a group's folder."""
+    parent = tree.parent()
+    while parent is not None:
+        try:
+            found = _root_node(parent)
+        except CliError:  # a broken document up there is not what the user named
+            found = None
+        if found is not None:
+            kind, fmt, _ = found
+            if kind == "array":
+                raise CliError(f"{tree.location}: inside the Zarr array {parent.location} "
+                               f"(name the array's folder)")
+            arrays = _children(tree, fmt)
+            if arrays:
+                return Root(tree, "group", fmt, arrays, implicit=True)
+            break
+        parent = parent.parent()
+    raise CliError(f"{tree.location}: not a Zarr array or group "
+                   f"(no zarr.json, .zarray or .zgroup)")
 
 
 def discover(tree: Tree) -> Root:
@@ -235,57 +178,16 @@ def discover(tree: Tree) -> Root:
     Raises
     ------
     CliError
-        If the root holds no Zarr metadata, or a document is invalid.
+        If the root holds no Zarr metadata (and is no implicit group), or a
+        document is invalid.
     """
-    doc = tree.read_json("zarr.json")
-    if doc is not None:
-        kind = _node_type(tree, "zarr.json", doc)
-        if kind == "array":
-            return Root(tree, kind, 3, [_parse(tree, "", 3, doc)])
-        return Root(tree, kind, 3, list(_children(tree, 3)))
-    doc = tree.read_json(".zarray")
-    if doc is not None:
-        return Root(tree, "array", 2, [_parse(tree, "", 2, doc)])
-    if ".zgroup" in tree.sizes:
-        tree.read_json(".zgroup")
-        return Root(tree, "group", 2, list(_children(tree, 2)))
-    raise CliError(f"{tree.location}: not a Zarr array or group "
-                   f"(no zarr.json, .zarray or .zgroup)")
-
-
-def stored_chunks(tree: Tree, node: ArrayNode) -> dict[tuple[int, ...], str]:
-    """The stored objects (chunks or shards) of ``node``: grid coordinates -> key.
-
-    Keys that do not encode a coordinate inside the chunk grid are ignored.
-    """
-    prefix = node.prefix
-    grid = node.grid
-    meta = node.metadata
-    sep: str = meta.dimension_separator if isinstance(meta, ArrayMetadataV2) \
-        else meta.chunk_key_encoding.separator
-    lead: tuple[str, ...] = ("c",) if isinstance(meta, ArrayMetadataV3) \
-        and meta.chunk_key_encoding.name == "default" else ()
-    found: dict[tuple[int, ...], str] = {}
-    for key in tree.sizes:
-        if not key.startswith(prefix):
-            continue
-        parts = key[len(prefix):].split(sep)
-        if tuple(parts[:len(lead)]) != lead:
-            continue
-        parts = parts[len(lead):]
-        if not grid:
-            coords: tuple[int, ...] = ()
-            if parts not in ([], ["0"]):
-                continue
-        else:
-            if len(parts) != len(grid) or not all(p.isdigit() and p.isascii() for p in parts):
-                continue
-            coords = tuple(int(p) for p in parts)
-            if any(c >= g for c, g in zip(coords, grid, strict=True)):
-                continue
-        if node.chunk_key(coords) == key:  # exact form: no "01", no stray separators
-            found[coords] = key
-    return dict(sorted(found.items()))
+    found = _root_node(tree)
+    if found is None:
+        return _implicit_group(tree)
+    kind, fmt, doc = found
+    if kind == "array":
+        return Root(tree, kind, fmt, [_parse(tree, "", fmt, doc)])
+    return Root(tree, kind, fmt, _children(tree, fmt))
 
 
 def chunk_nbytes(metadata: ArrayMetadataV2 | ArrayMetadataV3,

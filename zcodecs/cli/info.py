@@ -14,16 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from zcodecs.cli.discover import (
-    ArrayNode,
-    Root,
-    Tree,
-    chunk_nbytes,
-    discover,
-    open_tree,
-    stored_chunks,
-)
+from zcodecs.cli.chunks import ChunkCounts, StoredChunk, scan
+from zcodecs.cli.discover import ArrayNode, Root, Tree, chunk_nbytes, discover, open_tree
 from zcodecs.cli.shards import index_entries, pipeline_of, read_index, shard_layout
+from zcodecs.cli.tree import ReadError
 from zcodecs.codecs.sharding import ShardingCodec
 from zcodecs.errors import ZcodecsError
 from zcodecs.metadata import ArrayMetadataV3
@@ -43,24 +37,34 @@ def format_bytes(n: int | None) -> str:
     raise AssertionError("unreachable")
 
 
-def _shard_counts(tree: Tree, layout: Any, stored: dict[tuple[int, ...], str],
-                  covering: tuple[int, ...]) -> tuple[int, int]:
-    """(inner chunks present inside the array, shards whose index cannot be read)."""
-    present = bad = 0
+def _inner_present(tree: Tree, layout: Any, chunk: StoredChunk,
+                   covering: tuple[int, ...]) -> int | None:
+    """Inner chunks of one shard present inside the array; None if its index is unreadable."""
+    try:
+        flat = index_entries(read_index(tree, layout, chunk.key, size=chunk.size))
+    except (ZcodecsError, ReadError):
+        return None
+    if not flat:
+        return 0
     cps = np.array(layout.chunks_per_shard, dtype=np.int64)
-    limit = np.array(covering, dtype=np.int64)
-    for coords, key in stored.items():
-        try:
-            flat = index_entries(read_index(tree, layout, key))
-        except (ZcodecsError, OSError):
-            bad += 1
-            continue
-        if not flat:
-            continue
-        inner = np.stack(np.unravel_index(flat, layout.chunks_per_shard), axis=-1)
-        grid = inner + np.array(coords, dtype=np.int64) * cps
-        present += int(np.all(grid < limit, axis=-1).sum())
-    return present, bad
+    inner = np.stack(np.unravel_index(flat, layout.chunks_per_shard), axis=-1)
+    grid = inner + np.array(chunk.coords, dtype=np.int64) * cps
+    return int(np.all(grid < np.array(covering, dtype=np.int64), axis=-1).sum())
+
+
+def _walk(tree: Tree, node: ArrayNode, layout: Any, covering: tuple[int, ...] | None
+          ) -> tuple[ChunkCounts, int, int]:
+    """(counts, inner chunks present, unreadable shards) from one streamed walk."""
+    counts = ChunkCounts()
+    inner = bad = 0
+    for chunk in scan(tree, node, counts, sizes=True):
+        if layout is not None and covering is not None:
+            n = _inner_present(tree, layout, chunk, covering)
+            if n is None:
+                bad += 1
+            else:
+                inner += n
+    return counts, inner, bad
 
 
 def array_info(tree: Tree, node: ArrayNode) -> dict[str, Any]:
@@ -85,9 +89,6 @@ def array_info(tree: Tree, node: ArrayNode) -> dict[str, Any]:
     """
     meta = node.metadata
     doc = meta.to_dict()
-    stored = stored_chunks(tree, node)
-    keys = list(stored.values())
-    stored_bytes = sum(tree.sizes[k] for k in keys)
     possible = math.prod(node.grid)
     row: dict[str, Any] = {"path": node.path, "zarr_format": node.zarr_format,
                            "node_type": "array", "shape": list(meta.shape)}
@@ -109,6 +110,10 @@ def array_info(tree: Tree, node: ArrayNode) -> dict[str, Any]:
                                                     else [])]
         layout = wrapped = None
     row["fill_value"] = doc["fill_value"]
+    covering = None if layout is None else tuple(
+        math.ceil(s / c) for s, c in zip(meta.shape, layout.chunk_shape, strict=True))
+    counts, inner, bad = _walk(tree, node, layout, covering)
+    present, stored_bytes = counts.present, counts.stored_bytes
     nbytes = chunk_nbytes(meta)
     if wrapped is not None:
         # Codecs around the sharding codec: the index is inside their encoding, so
@@ -117,27 +122,26 @@ def array_info(tree: Tree, node: ArrayNode) -> dict[str, Any]:
         row.update(chunk_shape=list(inner_shape), shard_shape=list(node.grid_chunk_shape),
                    chunks_per_shard=[s // c for s, c in
                                      zip(node.grid_chunk_shape, inner_shape, strict=True)],
-                   shards_possible=possible, shards_present=len(keys), unreadable_shards=None,
+                   shards_possible=possible, shards_present=present, unreadable_shards=None,
                    chunks_possible=math.prod(math.ceil(s / c) for s, c in
                                              zip(meta.shape, inner_shape, strict=True)),
                    chunks_present=None)
-        decoded = None if nbytes is None else nbytes * len(keys)
+        decoded = None if nbytes is None else nbytes * present
     elif layout is None:
         row.update(chunk_shape=list(node.grid_chunk_shape), shard_shape=None,
                    chunks_per_shard=None, shards_possible=None, shards_present=None,
                    unreadable_shards=None, chunks_possible=possible,
-                   chunks_present=len(keys))
-        decoded = None if nbytes is None else nbytes * len(keys)
+                   chunks_present=present)
+        decoded = None if nbytes is None else nbytes * present
     else:
-        covering = tuple(math.ceil(s / c) for s, c in
-                         zip(meta.shape, layout.chunk_shape, strict=True))
-        inner, bad = _shard_counts(tree, layout, stored, covering)
+        assert covering is not None
         row.update(chunk_shape=list(layout.chunk_shape), shard_shape=list(node.grid_chunk_shape),
                    chunks_per_shard=list(layout.chunks_per_shard), shards_possible=possible,
-                   shards_present=len(keys), unreadable_shards=bad,
+                   shards_present=present, unreadable_shards=bad,
                    chunks_possible=math.prod(covering), chunks_present=inner)
         nbytes = chunk_nbytes(meta, layout.chunk_shape)
         decoded = None if nbytes is None else nbytes * inner
+    row["stray_keys"] = counts.stray
     row["stored_bytes"] = stored_bytes
     row["decoded_bytes"] = decoded
     row["compression_ratio"] = (round(decoded / stored_bytes, 3)
@@ -149,7 +153,7 @@ def info(root: Root) -> dict[str, Any]:
     """The whole ``--json`` document of a store: the root and one row per array."""
     arrays = [array_info(root.tree, node) for node in root.arrays]
     return {"path": root.tree.location, "node_type": root.node_type,
-            "zarr_format": root.zarr_format, "arrays": arrays,
+            "zarr_format": root.zarr_format, "implicit": root.implicit, "arrays": arrays,
             "stored_bytes": sum(a["stored_bytes"] for a in arrays)}
 
 
@@ -190,6 +194,11 @@ def _stored(row: dict[str, Any]) -> str:
     return text
 
 
+def _strays(n: int) -> str:
+    return f"{n} stored object{'s' if n != 1 else ''} that {'are' if n != 1 else 'is'} " \
+        f"not a chunk of the grid (ignored)"
+
+
 def _ratio(row: dict[str, Any]) -> str:
     r = row["compression_ratio"]
     return "n/a" if r is None else f"{r:.2f}"
@@ -223,13 +232,17 @@ def format_array(row: dict[str, Any], location: str = "") -> str:
                                f"({row['stored_bytes']:,} bytes)"),
               ("decoded bytes", format_bytes(row["decoded_bytes"])),
               ("ratio", _ratio(row))]
+    if row["stray_keys"]:
+        lines.append(("stray keys", _strays(row["stray_keys"])))
     return "\n".join(f"{k:<14}{v}" for k, v in lines)
 
 
 def format_group(doc: dict[str, Any]) -> str:
     """The text form of a group: a header and one table row per array."""
-    head = (f"group {doc['path']} (zarr v{doc['zarr_format']}): {len(doc['arrays'])} arrays, "
-            f"{format_bytes(doc['stored_bytes'])} stored")
+    n = len(doc["arrays"])
+    kind = "implicit group" if doc["implicit"] else "group"
+    head = (f"{kind} {doc['path']} (zarr v{doc['zarr_format']}): {n} array{'s' if n != 1 else ''}"
+            f", {format_bytes(doc['stored_bytes'])} stored")
     table = [("path", "dtype", "shape", "chunks", "shards", "codecs", "stored", "bytes",
               "ratio")]
     for r in doc["arrays"]:
@@ -241,7 +254,8 @@ def format_group(doc: dict[str, Any]) -> str:
     widths = [max(len(t[i]) for t in table) for i in range(len(table[0]))]
     rows = ["  ".join(c.ljust(w) for c, w in zip(t, widths, strict=True)).rstrip()
             for t in table]
-    return "\n".join([head, *rows])
+    notes = [f"{r['path']}: {_strays(r['stray_keys'])}" for r in doc["arrays"] if r["stray_keys"]]
+    return "\n".join([head, *rows, *notes])
 
 
 def run(path: str, as_json: bool = False) -> int:
@@ -250,7 +264,7 @@ def run(path: str, as_json: bool = False) -> int:
     Parameters
     ----------
     path : str
-        A directory or ``.zip`` holding a Zarr array or group.
+        A directory or ``.zip`` holding a Zarr array or group (or ``archive.zip/folder``).
     as_json : bool, optional
         Print the JSON document instead of text.
 
@@ -269,7 +283,7 @@ def run(path: str, as_json: bool = False) -> int:
     if as_json:
         print(json.dumps(doc, indent=2))
     elif doc["node_type"] == "array":
-        print(format_array(doc["arrays"][0], path))
+        print(format_array(doc["arrays"][0], tree.location))
     else:
         print(format_group(doc))
     return 0

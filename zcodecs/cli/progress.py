@@ -51,6 +51,11 @@ class Progress:
         if self._bar is not None:
             self._bar.advance(self._task, n)
 
+    def describe(self, text: str) -> None:
+        """Replace the text in front of the bar."""
+        if self._bar is not None:
+            self._bar.update(self._task, description=text)
+
     def print(self, line: str) -> None:
         """Print ``line`` to stdout, above the bar if there is one."""
         print(line, flush=self._bar is not None)

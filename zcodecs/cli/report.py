@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from zcodecs.cli.info import format_bytes
+from zcodecs.cli.tree import ReadError
 from zcodecs.errors import (
     ChecksumError,
     OutputSizeError,
@@ -30,7 +31,9 @@ class Problem:
     kind : str
         ``checksum`` (of a chunk), ``index checksum``, ``shard index`` (an entry
         outside the shard), ``truncated`` (a shard shorter than its index),
-        ``size`` (decoded size), ``shape`` or ``decode`` (anything else).
+        ``size`` (decoded size), ``shape``, ``read`` (the object exists but
+        cannot be read: an I/O error, a damaged zip member) or ``decode``
+        (anything else).
     message : str
         What the decoder said.
     """
@@ -58,6 +61,8 @@ class ArrayReport:
         Whether the stored objects are shards whose inner chunks are checked one by one.
     objects_checked, objects_missing : int
         Stored chunks (or shards) read, and grid positions with nothing stored.
+    stray_keys : int
+        Stored objects in the array's folder that are not chunks of its grid (ignored).
     chunks_decoded : int
         Chunks (inner chunks for shards) that decoded correctly.
     inner_missing : int
@@ -74,6 +79,7 @@ class ArrayReport:
     sharded: bool = False
     objects_checked: int = 0
     objects_missing: int = 0
+    stray_keys: int = 0
     chunks_decoded: int = 0
     inner_missing: int = 0
     decoded_bytes: int | None = 0
@@ -91,6 +97,8 @@ def error_kind(error: BaseException, shard: bool) -> str:
         return "truncated"
     if isinstance(error, OutputSizeError | SizeLimitError):
         return "size"
+    if isinstance(error, ReadError):
+        return "read"
     return "decode"
 
 
@@ -99,7 +107,9 @@ def error_message(error: BaseException, shard: bool) -> str:
     text = str(error).replace("\n", " ")
     if shard:  # the kind says it already
         text = text.removeprefix("shard index: ").removeprefix("shard: ")
-    return text if isinstance(error, ZcodecsError) else f"{type(error).__name__}: {text}"
+    if isinstance(error, ZcodecsError | ReadError):
+        return text
+    return f"{type(error).__name__}: {text}"
 
 
 def plural(n: int, word: str) -> str:
@@ -125,4 +135,6 @@ def summary(report: ArrayReport, location: str) -> str:
         rate = decoded / secs / 1e6 if secs > 0 else 0.0
         text += f"; {format_bytes(decoded)} in {secs:.2f} s ({rate:.0f} MB/s)"
     text += f"; {plural(len(report.problems), 'problem')}"
+    if report.stray_keys:
+        text += f"; {plural(report.stray_keys, 'stray key')} ignored"
     return text

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from zcodecs.cli.discover import ArrayNode, CliError, Tree
+from zcodecs.cli.tree import ReadError
 from zcodecs.codecs.sharding import EMPTY, ShardingCodec, ShardLayout, decode_index
 from zcodecs.errors import ShardError, UnknownCodecError, ZcodecsError
 from zcodecs.metadata import ArrayMetadataV3
@@ -49,8 +50,8 @@ def shard_layout(pipeline: CodecPipeline, node: ArrayNode) -> ShardLayout | None
     return codec.layout(meta.chunk_spec())
 
 
-def read_index(tree: Tree, layout: ShardLayout, key: str, data: Any = None
-               ) -> np.ndarray[Any, Any]:
+def read_index(tree: Tree, layout: ShardLayout, key: str, data: Any = None,
+               size: int | None = None) -> np.ndarray[Any, Any]:
     """Read and validate the index of the shard at ``key``.
 
     Parameters
@@ -63,6 +64,8 @@ def read_index(tree: Tree, layout: ShardLayout, key: str, data: Any = None
         The shard's key.
     data : buffer, optional
         The whole shard when already read (otherwise only the index is read).
+    size : int, optional
+        The shard's size when ``data`` is not given (read from the store if None).
 
     Returns
     -------
@@ -73,12 +76,17 @@ def read_index(tree: Tree, layout: ShardLayout, key: str, data: Any = None
     ------
     zcodecs.errors.DecodeError
         ``ShardError`` (truncated), ``ChecksumError``, ``ShardIndexError`` (bounds).
+    ReadError
+        If the shard cannot be read (it was removed, an I/O error).
     """
     isz = layout.index_size
     if data is None:
-        size = tree.sizes[key]
-        raw = (tree.store.get_range(key, 0, isz) if layout.index_at_start
-               else tree.store.get_suffix(key, isz))
+        if size is None:
+            size = tree.size(key)
+        raw = (tree.get_range(key, 0, isz) if layout.index_at_start
+               else tree.get_suffix(key, isz))
+        if raw is None or size is None:
+            raise ReadError("removed while being read")
     else:
         size = len(data)
         raw = data[:isz] if layout.index_at_start else data[max(0, size - isz):]

@@ -21,18 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from zcodecs.cli.discover import (
-    ArrayNode,
-    CliError,
-    Tree,
-    chunk_nbytes,
-    discover,
-    open_tree,
-    stored_chunks,
-)
+from zcodecs.cli.chunks import ChunkCounts, ChunkKeys, StoredChunk, count, scan
+from zcodecs.cli.discover import ArrayNode, CliError, Tree, chunk_nbytes, discover, open_tree
 from zcodecs.cli.progress import Progress
 from zcodecs.cli.report import ArrayReport, Problem, error_kind, error_message, plural, summary
 from zcodecs.cli.shards import index_entries, pipeline_of, read_index, shard_layout
+from zcodecs.cli.tree import ReadError
 from zcodecs.cli.v2 import unsupported_reason, v2_decoder
 from zcodecs.codecs.sharding import ShardLayout
 from zcodecs.errors import ZcodecsError
@@ -189,12 +183,13 @@ def check_supported(tree: Tree, node: ArrayNode) -> None:
         pipeline_of(tree, node)
 
 
-def _check_object(tree: Tree, key: str, layout: ShardLayout | None, batcher: _Batcher,
-                  report: ArrayReport) -> None:
-    """Queue the chunk at ``key`` (or its shard's inner chunks) for decoding."""
-    whole = layout is None or tree.sizes.get(key, 0) <= WHOLE_SHARD_BYTES
-    data = tree.store.get(key) if whole else None
-    if whole and data is None:  # deleted since the listing: the fill value
+def _check_object(tree: Tree, chunk: StoredChunk, layout: ShardLayout | None,
+                  batcher: _Batcher, report: ArrayReport) -> None:
+    """Queue the chunk (or its shard's inner chunks) for decoding."""
+    key = chunk.key
+    whole = layout is None or (chunk.size or 0) <= WHOLE_SHARD_BYTES
+    data = tree.get(key) if whole else None
+    if whole and data is None:  # removed since the listing: the fill value
         report.objects_missing += 1
         return
     report.objects_checked += 1
@@ -202,7 +197,7 @@ def _check_object(tree: Tree, key: str, layout: ShardLayout | None, batcher: _Ba
         batcher.add(key, None, data)
         return
     try:
-        index = read_index(tree, layout, key, data)
+        index = read_index(tree, layout, key, data, chunk.size)
     except ZcodecsError as e:
         batcher.problem(key, None, e, shard=True)
         return
@@ -223,7 +218,7 @@ def _check_object(tree: Tree, key: str, layout: ShardLayout | None, batcher: _Ba
         while stop < len(spans) and (stop == start or total < WHOLE_SHARD_BYTES // 4):
             total += spans[stop][1]
             stop += 1
-        parts = tree.store.get_ranges(key, spans[start:stop]) or [b""] * (stop - start)
+        parts = tree.get_ranges(key, spans[start:stop]) or [b""] * (stop - start)
         for inner, part in zip(coords[start:stop], parts, strict=True):
             batcher.add(key, inner, part)
         start = stop
@@ -232,6 +227,9 @@ def _check_object(tree: Tree, key: str, layout: ShardLayout | None, batcher: _Ba
 def verify_array(tree: Tree, node: ArrayNode, progress: Progress,
                  on_problem: Callable[[Problem], None] = lambda p: None) -> ArrayReport:
     """Decode and check every stored chunk of one array.
+
+    The array's folder is walked as it is read (see :func:`zcodecs.cli.chunks.scan`):
+    memory holds one batch of chunks and the problems found, never the list of keys.
 
     Parameters
     ----------
@@ -242,11 +240,17 @@ def verify_array(tree: Tree, node: ArrayNode, progress: Progress,
     progress : Progress
         Advanced by one per stored object read.
     on_problem : callable, optional
-        Called with each :class:`Problem` as soon as it is found.
+        Called with each :class:`Problem` as soon as it is found (in no set order).
 
     Returns
     -------
     ArrayReport
+        Its problems sorted by chunk coordinate, then inner-chunk coordinate.
+
+    Raises
+    ------
+    CliError
+        If a chunk or folder may not be read (permission denied).
     """
     start = time.perf_counter()
     report = ArrayReport(node.path)
@@ -257,15 +261,19 @@ def verify_array(tree: Tree, node: ArrayNode, progress: Progress,
     report.sharded = layout is not None
     if batcher.nbytes is None:
         report.decoded_bytes = None
-    stored = stored_chunks(tree, node)
-    report.objects_missing = math.prod(node.grid) - len(stored)
-    for key in stored.values():
+    counts = ChunkCounts()
+    for chunk in scan(tree, node, counts, sizes=layout is not None):
         try:
-            _check_object(tree, key, layout, batcher, report)
-        except OSError as e:
-            batcher.problem(key, None, e)
+            _check_object(tree, chunk, layout, batcher, report)
+        except ReadError as e:
+            batcher.problem(chunk.key, None, e)
         progress.advance()
     batcher.flush()
+    report.objects_missing += math.prod(node.grid) - counts.present
+    report.stray_keys = counts.stray
+    keys = ChunkKeys(node)
+    report.problems.sort(key=lambda p: (keys.sort_key(p.key), p.key, p.inner is not None,
+                                        p.inner or []))
     report.seconds = time.perf_counter() - start
     return report
 
@@ -273,10 +281,15 @@ def verify_array(tree: Tree, node: ArrayNode, progress: Progress,
 def run(path: str, quiet: bool = False, as_json: bool = False) -> int:
     """Verify every array at ``path`` and print the report.
 
+    Problems are printed array by array (arrays by path) once each array is
+    done, sorted by chunk coordinate, so the report does not depend on
+    threads or directory order; the progress bar counts stored objects as
+    they are read and the problems found so far.
+
     Parameters
     ----------
     path : str
-        A directory or ``.zip`` holding a Zarr array or group.
+        A directory or ``.zip`` holding a Zarr array or group (or ``archive.zip/folder``).
     quiet : bool, optional
         Never show the progress bar (it is shown only when stderr is a terminal).
     as_json : bool, optional
@@ -290,29 +303,37 @@ def run(path: str, quiet: bool = False, as_json: bool = False) -> int:
     Raises
     ------
     CliError
-        For a bad path, bad metadata, or a codec zcodecs cannot decode (exit status 2).
+        For a bad path, bad metadata, a codec zcodecs cannot decode, or a
+        chunk that may not be read (exit status 2).
     """
     tree = open_tree(path)
     root = discover(tree)
     for node in root.arrays:
         check_supported(tree, node)
-    total = sum(len(stored_chunks(tree, n)) for n in root.arrays)
+    bar = not quiet and sys.stderr.isatty()
+    # Only the bar needs the total: a first walk that counts and keeps nothing.
+    total = sum(count(tree, n).present for n in root.arrays) if bar else 0
     reports = []
+    found = 0
 
-    with Progress(total, enabled=not quiet and sys.stderr.isatty()) as progress:
-        def shout(p: Problem) -> None:
-            if not as_json:
-                progress.print(p.line())
+    with Progress(total, enabled=bar) as progress:
+        def seen(p: Problem) -> None:
+            nonlocal found
+            found += 1
+            progress.describe(f"verify ({plural(found, 'problem')})")
 
         for node in root.arrays:
-            reports.append(verify_array(tree, node, progress, shout))
+            report = verify_array(tree, node, progress, seen)
+            reports.append(report)
+            if not as_json:
+                for p in report.problems:
+                    progress.print(p.line())
     bad = sum(len(r.problems) for r in reports)
     if as_json:
-        print(json.dumps({"path": path, "ok": bad == 0, "problems": bad,
+        print(json.dumps({"path": tree.location, "ok": bad == 0, "problems": bad,
                           "arrays": [asdict(r) for r in reports]}, indent=2))
     else:
         for r in reports:
-            print(summary(r, path))
+            print(summary(r, tree.location))
         print("OK" if bad == 0 else f"FAILED: {plural(bad, 'problem')}")
     return 0 if bad == 0 else 1
-
