@@ -11,7 +11,8 @@ kernel table (:mod:`zcodecs.bench.cases_crc32c`,
 :mod:`zcodecs.bench.cases_shuffle`); only the buffers differ.
 
 zcodecs dispatches to the fastest kernel of the CPU; ``ZCODECS_CRC32C_KERNEL``
-and ``ZCODECS_SHUFFLE_KERNEL`` in the environment select another one.
+and ``ZCODECS_SHUFFLE_KERNEL`` in the environment cap the choice (to time a
+slower kernel).
 """
 
 from __future__ import annotations
@@ -207,5 +208,5 @@ def run_section(options: argparse.Namespace) -> SectionResult:
         parts += ["", summary]
     parts += ["", "GB/s = 1e9 bytes per second, median of the samples; the same buffer every "
               "call (shuffle: into the same out).  ZCODECS_CRC32C_KERNEL / "
-              "ZCODECS_SHUFFLE_KERNEL select another zcodecs kernel."]
+              "ZCODECS_SHUFFLE_KERNEL cap zcodecs' kernel choice."]
     return SectionResult("\n".join(parts), [r.to_dict() for r in rows], config)
