@@ -67,6 +67,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         The parser to extend.
     """
     names = ", ".join(f"{s.name}{'' if s.default else ' (not by default)'}" for s in SECTIONS)
+    if parser.epilog is None:
+        parser.epilog = "sections: " + "; ".join(f"{s.name}: {s.summary}" for s in SECTIONS)
     parser.add_argument("--sections", metavar="NAMES", default=None,
                         help=f"comma-separated sections to run, in this order: {names} "
                              "(default: every default section that can run here)")
