@@ -1,12 +1,13 @@
-"""Tests of the benchmark layer (zcodecs.bench) and the ``python -m zcodecs`` CLI."""
+"""Tests of the benchmark package (zcodecs.bench): helpers, harness, CLI, asv suites.
+
+The sections, the in-cache mode and the zarr version guard: test_bench_sections.py.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -15,19 +16,13 @@ import pytest
 import zcodecs
 from zcodecs import bench
 
+from _bench_standin import install_standin
+from _helpers import python_env
+
 ROOT = Path(__file__).resolve().parent.parent  # the checkout holding benchmarks/
 
-# The subprocesses must run the same zcodecs this process imported (the installed
-# package, or an in-place build on PYTHONPATH), never a different copy: they
-# run with that package's parent as cwd, since `python -m` puts the cwd first
-# on sys.path and the repository root would shadow an installed zcodecs.
-PKG_PARENT = Path(zcodecs.__file__).resolve().parent.parent
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PKG_PARENT), env.get("PYTHONPATH")]))
-    return env
+# The subprocesses run the zcodecs this process imported (see python_env).
+ENV, PKG_PARENT = python_env()
 
 
 # ----------------------------------------------------------------- helpers
@@ -153,56 +148,10 @@ def test_make_shard_index():
 # ----------------------------------------------------------------- harness logic
 
 
-def _standin_lowlevel(wrong_crc: bool = False) -> types.ModuleType:
-    """A pure-peer stand-in of zcodecs.lowlevel used only to exercise the harness."""
-    crc32c = pytest.importorskip("crc32c")
-    nc = pytest.importorskip("numcodecs")
-    mod = types.ModuleType("zcodecs.lowlevel")
-
-    def crc(data, value=0):
-        return 0 if wrong_crc else crc32c.crc32c(data, value)
-
-    def shuffle(data, elementsize, out=None):
-        return nc.Shuffle(elementsize).encode(data, out=out)
-
-    def unshuffle(data, elementsize, out=None):
-        return nc.Shuffle(elementsize).decode(data, out=out)
-
-    def blosc_compress(data, *, typesize, cname="zstd", clevel=5, shuffle="shuffle",
-                       blocksize=0, nthreads=None):
-        mode = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}[shuffle]
-        return nc.Blosc(cname, clevel, mode, blocksize, typesize).encode(data)
-
-    def blosc_decompress(data, out=None, nthreads=None):
-        return nc.Blosc().decode(data, out=out)
-
-    def zstd_compress(data, *, level=0, checksum=False):
-        return nc.Zstd(level=level, checksum=checksum).encode(data)
-
-    def zstd_decompress(data, out=None):
-        return nc.Zstd().decode(data, out=out)
-
-    def gzip_compress(data, *, level=5):
-        return nc.GZip(level=level).encode(data)
-
-    def gzip_decompress(data, out=None):
-        return nc.GZip().decode(data, out=out)
-
-    mod.crc32c = crc
-    mod.shuffle, mod.unshuffle = shuffle, unshuffle
-    mod.blosc_compress, mod.blosc_decompress = blosc_compress, blosc_decompress
-    mod.zstd_compress, mod.zstd_decompress = zstd_compress, zstd_decompress
-    mod.gzip_compress, mod.gzip_decompress = gzip_compress, gzip_decompress
-    # pack/unpack_shard_index deliberately absent: those rows must say n/a.
-    return mod
-
-
 @pytest.fixture
 def standin(monkeypatch):
-    def install(**kw):
-        monkeypatch.setitem(sys.modules, "zcodecs.lowlevel", _standin_lowlevel(**kw))
-        bench.optional_import.cache_clear()
-    yield install
+    yield lambda **kw: install_standin(monkeypatch, **kw)
+    bench.optional_import.cache_clear()
     bench.optional_import.cache_clear()
 
 
@@ -239,28 +188,33 @@ def test_harness_flags_wrong_results(standin):
 def test_cli_bench_quick(tmp_path):
     out = tmp_path / "out.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "zcodecs", "bench", "--quick", "--kernels", "crc32c",
-         "--data", "int16", "--total-size", "1MiB", "--repeats", "1", "--json", str(out)],
-        capture_output=True, text=True, env=_env(), cwd=PKG_PARENT, timeout=60, check=False,
+        [sys.executable, "-m", "zcodecs", "bench", "--quick", "--sections", "kernels",
+         "--kernels", "crc32c", "--data", "int16", "--total-size", "1MiB", "--repeats", "1",
+         "--json", str(out)],
+        capture_output=True, text=True, env=ENV, cwd=PKG_PARENT, timeout=60, check=False,
     )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].split()[:5] == ["kernel", "op", "config", "data", "chunk"]
-    assert "zcodecs GB/s" in lines[0] and "peer GB/s" in lines[0]
-    assert set(lines[1]) == {"-", " "}
-    assert any(line.startswith("crc32c") for line in lines[2:])
+    assert lines[0].startswith("== kernels: ")
+    assert lines[1].split()[:5] == ["kernel", "op", "config", "data", "chunk"]
+    assert "zcodecs GB/s" in lines[1] and "peer GB/s" in lines[1]
+    assert set(lines[2]) == {"-", " "}
+    assert any(line.startswith("crc32c") for line in lines[3:])
+    assert lines[-1].startswith("(kernels: ")
     assert "[1] crc32c" in proc.stderr  # progress line
     doc = json.loads(out.read_text())
-    assert doc["rows"] and doc["rows"][0]["kernel"] == "crc32c"
-    assert doc["config"]["total_size"] == 1 << 20
+    kernels = doc["sections"]["kernels"]
+    assert kernels["rows"] and kernels["rows"][0]["kernel"] == "crc32c"
+    assert kernels["config"]["total_size"] == 1 << 20
+    assert doc["environment"]["zcodecs"] == zcodecs.__version__ and doc["skipped"] == {}
 
 
 def test_cli_version_and_help():
     proc = subprocess.run([sys.executable, "-m", "zcodecs", "version"], capture_output=True,
-                          text=True, env=_env(), cwd=PKG_PARENT, timeout=30, check=True)
+                          text=True, env=ENV, cwd=PKG_PARENT, timeout=30, check=True)
     assert proc.stdout.strip() == f"zcodecs {zcodecs.__version__}"
     proc = subprocess.run([sys.executable, "-m", "zcodecs", "--help"], capture_output=True,
-                          text=True, env=_env(), cwd=PKG_PARENT, timeout=30, check=True)
+                          text=True, env=ENV, cwd=PKG_PARENT, timeout=30, check=True)
     assert "bench" in proc.stdout and "version" in proc.stdout
 
 
@@ -274,12 +228,13 @@ def test_cli_rejects_unknown_kernel():
 
 def test_compare_wrapper_runs():
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "compare.py"), "--kernels", "shard_index",
+        [sys.executable, str(ROOT / "benchmarks" / "compare.py"), "--sections", "kernels",
+         "--kernels", "shard_index",
          "--total-size", "64KiB", "--chunk-sizes", "4KiB", "--repeats", "1", "--no-progress"],
-        capture_output=True, text=True, env=_env(), cwd=PKG_PARENT, timeout=60, check=False,
+        capture_output=True, text=True, env=ENV, cwd=PKG_PARENT, timeout=60, check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[0].startswith("kernel")
+    assert proc.stdout.splitlines()[1].startswith("kernel")
     assert "shard_index" in proc.stdout
 
 
@@ -340,7 +295,7 @@ def test_compare_chains_table_runs():
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "compare.py"), "chains", "--quick",
          "--side", "256"],
-        capture_output=True, text=True, env=_env(), cwd=PKG_PARENT, timeout=300, check=False,
+        capture_output=True, text=True, env=ENV, cwd=PKG_PARENT, timeout=300, check=False,
     )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
@@ -348,7 +303,7 @@ def test_compare_chains_table_runs():
     for step in ("S1 encode", "S1 decode", "S1 read", "S2 encode", "S2 decode", "S2 windows"):
         rows = [ln for ln in lines if ln.startswith(step)]
         assert any("zcodecs" in ln for ln in rows), step
-        assert any("zarr-python" in ln for ln in rows), step
+        assert any("zarr-python 3." in ln and "n/a" not in ln for ln in rows), step
 
 
 def test_asv_gil_probe_tells_held_from_released(asv_suites):

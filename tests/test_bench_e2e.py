@@ -1,4 +1,4 @@
-"""The end-to-end benchmark through zarr-python's Array API (zcodecs.bench_e2e), tiny sizes."""
+"""The end-to-end benchmark through zarr-python's Array API (zcodecs.bench.e2e), tiny sizes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("zarr")
 
-from zcodecs import bench_e2e  # noqa: E402
+from zcodecs.bench import e2e as bench_e2e  # noqa: E402
 
 
 def test_tiny_run_measures_every_installed_implementation_and_checks_reads():
@@ -56,3 +56,18 @@ def test_ratios_against_the_best_peer():
     rows[0].store = "-"
     line = bench_e2e.format_rows(rows).splitlines()[3]
     assert line.split()[-3:] == ["1.50x", "4.00x", "0.50x"]
+
+
+def test_the_zarr_section_of_zcodecs_bench(tmp_path):
+    import json
+
+    from zcodecs.bench.command import main
+
+    out = tmp_path / "r.json"
+    status = main(["--quick", "--sections", "zarr", "--zarr-sides", "128", "--repeats", "1",
+                   "--no-progress", "--json", str(out)])
+    assert status == 0
+    doc = json.loads(out.read_text())
+    section = doc["sections"]["zarr"]
+    assert section["config"]["sides"] == [128] and section["config"]["repeats"] == 1
+    assert {r["impl"] for r in section["rows"]} >= {"zarr", "zcodecs", "raw ceiling"}

@@ -5,8 +5,8 @@ Examples
 ``python -m zcodecs version``
     Print the zcodecs version (``-v`` adds Python, numpy and peer versions).
 ``python -m zcodecs bench --quick``
-    Print the throughput table of every kernel, peers side by side (about a minute).
-``python -m zcodecs bench --kernels crc32c,zstd --json out.json``
+    Every kernel and the codec-chain scenarios, peers side by side (about a minute).
+``python -m zcodecs bench --sections kernels --kernels crc32c,zstd --json out.json``
     Full-size run of two kernels, rows also written as JSON.
 ``python -m zcodecs info data.zarr`` / ``python -m zcodecs verify data.zarr``
     Describe a Zarr array or group; decode every chunk and report corrupt ones.

@@ -1,4 +1,4 @@
-"""The codec pipeline on the S1 and S2 scenarios of :mod:`zcodecs.bench_chains`.
+"""The codec pipeline on the S1 and S2 scenarios of :mod:`zcodecs.bench.chains`.
 
 ``time_*`` methods measure one batched call over all the chunks (S1: 256
 chunks of 256x256 float32, [bytes, blosc zstd 5 shuffle]; S2: 4 shards of
@@ -13,7 +13,7 @@ import numpy as np
 
 from .common import bench  # noqa: F401  (imported first: puts the checkout on sys.path)
 
-from zcodecs import bench_chains as bc  # isort: skip
+from zcodecs.bench import chains as bc  # isort: skip
 from zcodecs import lowlevel as zl  # isort: skip
 
 _CACHE: dict[str, object] = {}
@@ -32,11 +32,11 @@ def _scenario(name):
         if name == "S1":
             spec = ArraySpec((g.chunk, g.chunk), f4, 0.0)
             codecs = [BytesCodec(), BloscCodec(cname="zstd", clevel=5, shuffle="shuffle")]
-            arrays = bc._blocks(a, g.chunk)
+            arrays = bc.blocks(a, g.chunk)
         else:
             spec = ArraySpec((g.shard, g.shard), f4, 0.0)
-            codecs = [bc._s2_codecs(g)]
-            arrays = bc._blocks(a, g.shard)
+            codecs = [bc.s2_codecs(g)]
+            arrays = bc.blocks(a, g.shard)
         pipe = CodecPipeline.from_codecs(codecs).evolve_from_array_spec(spec)
         encoded = pipe.encode_batch([(x, spec) for x in arrays])
         _CACHE[name] = (pipe, spec, arrays, encoded)

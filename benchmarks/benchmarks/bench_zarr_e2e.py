@@ -1,4 +1,4 @@
-"""End to end through zarr-python's Array API: the implementations of :mod:`zcodecs.bench_e2e`.
+"""End to end through zarr-python's Array API: the implementations of :mod:`zcodecs.bench.e2e`.
 
 Scenarios S1 and S2 at 4096x4096 float32 on a local directory and in memory;
 ``time_write`` is ``arr[...] = a``, ``time_read`` is ``arr[...]``,
@@ -17,8 +17,8 @@ import numpy as np
 
 from .common import bench  # noqa: F401  (imported first: puts the checkout on sys.path)
 
-from zcodecs import bench_e2e as be  # isort: skip
-from zcodecs.bench_chains import Geometry, make_array  # isort: skip
+from zcodecs.bench import e2e as be  # isort: skip
+from zcodecs.bench.chains import Geometry, make_array  # isort: skip
 
 _DATA: dict[int, np.ndarray] = {}
 

@@ -1,6 +1,7 @@
 """End to end through zarr-python's Array API: zcodecs vs zarr, zarrs-python, tensorstore.
 
-Run with ``python benchmarks/compare.py zarr [--quick] [--sides 4096,8192]``.
+Run with ``zcodecs bench --sections zarr`` (the ``zarr`` section) or
+``python benchmarks/compare.py zarr [--quick] [--sides 4096,8192]``.
 Every implementation writes and reads the same array with the same metadata
 in one process run; the rows give the median wall time, MB/s of decoded data
 and the ratio against the fastest of zarrs-python and tensorstore and against
@@ -40,11 +41,16 @@ from typing import Any
 import numpy as np
 
 from zcodecs import lowlevel as zl
-from zcodecs.bench_chains import Geometry, make_array
+from zcodecs.bench._peers import Missing, zarr_internals
+from zcodecs.bench.chains import Geometry, make_array
+from zcodecs.bench.sections import SectionResult
 
-__all__ = ["E2ERow", "format_rows", "main", "run"]
+__all__ = ["QUICK_SIDES", "SIDES", "E2ERow", "available", "format_rows", "main", "run",
+           "run_section"]
 
 WINDOW = 64
+SIDES = (4096, 8192)
+QUICK_SIDES = (2048,)
 PEERS = ("zarrs", "tensorstore")
 PIPELINES = {
     "zarr": "zarr.core.codec_pipeline.BatchedCodecPipeline",
@@ -248,12 +254,13 @@ def _measure(obj: Any, a: np.ndarray[Any, Any], repeats: int, starts: Any
             "window": _median_window(obj.window, starts)}
 
 
-def run(*, sides: Sequence[int] = (4096, 8192), stores: Sequence[str] = ("local", "memory"),
+def run(*, sides: Sequence[int] = SIDES, stores: Sequence[str] = ("local", "memory"),
         scenarios: Sequence[str] = ("S1", "S2"), repeats: int = 5, windows: int = 500,
         impls: Sequence[str] | None = None, progress: bool = True) -> list[E2ERow]:
     """Measure every implementation on every scenario, side and store."""
-    import zarr
-
+    zarr = zarr_internals()
+    if isinstance(zarr, Missing):
+        raise RuntimeError(f"the zarr section cannot run: {zarr.reason}")
     from zcodecs.pipeline import get_num_threads
 
     chosen = list(impls or _impls(zarr))
@@ -330,11 +337,36 @@ def format_rows(rows: Sequence[E2ERow]) -> str:
     return "\n".join(lines)
 
 
+def available() -> str | None:
+    """``None`` when zarr-python (a version the notes' private attributes fit) imports."""
+    zarr = zarr_internals()
+    return zarr.reason if isinstance(zarr, Missing) else None
+
+
+def _rows_to_json(rows: Sequence[E2ERow]) -> list[dict[str, Any]]:
+    return [asdict(r) | {"mbps": r.mbps} for r in rows]
+
+
+def run_section(options: argparse.Namespace) -> SectionResult:
+    """The ``zarr`` section: ``options.zarr_sides`` (default 4096 and 8192; ``quick``: 2048,
+    fewer repeats and windows) and ``options.repeats``."""
+    quick = bool(options.quick)
+    sides = getattr(options, "zarr_sides", None) or (QUICK_SIDES if quick else SIDES)
+    repeats = options.repeats or (2 if quick else 5)
+    windows = 50 if quick else 500
+    print(f"zarr: sides {sides}, {repeats} repeats, {windows} windows", file=sys.stderr,
+          flush=True)
+    rows = run(sides=sides, repeats=repeats, windows=windows,
+               progress=not getattr(options, "no_progress", False))
+    config = {"sides": list(sides), "repeats": repeats, "windows": windows, "quick": quick}
+    return SectionResult(format_rows(rows), _rows_to_json(rows), config)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: print the table (``--json FILE`` also writes the rows)."""
     parser = argparse.ArgumentParser(prog="compare.py zarr", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="side 4096 only, 3 repeats, 100 windows")
+                        help="side 2048 only, 3 repeats, 100 windows")
     parser.add_argument("--sides", default=None, help="array sides (default 4096,8192)")
     parser.add_argument("--stores", default="local,memory")
     parser.add_argument("--scenarios", default="S1,S2")
@@ -342,7 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = parser.parse_args(argv)
-    sides = [int(s) for s in (args.sides or ("4096" if args.quick else "4096,8192")).split(",")]
+    default = QUICK_SIDES if args.quick else SIDES
+    sides = [int(s) for s in args.sides.split(",")] if args.sides else list(default)
     rows = run(sides=sides, stores=args.stores.split(","), scenarios=args.scenarios.split(","),
                repeats=args.repeats or (3 if args.quick else 5),
                windows=100 if args.quick else 500,
@@ -350,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(format_rows(rows))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump([asdict(r) | {"mbps": r.mbps} for r in rows], f, indent=2)
+            json.dump(_rows_to_json(rows), f, indent=2)
     return 0
 
 
