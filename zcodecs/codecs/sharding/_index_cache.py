@@ -341,8 +341,10 @@ class IndexRead:
             if cache is not None:
                 cache.count("misses")
         if cache is not None:
+            # A later write sets both timestamps to its own tick: it goes unseen
+            # only if both still equal that tick, so one old timestamp suffices.
             recent = version is not None and \
-                time.time_ns() - max(version[3], version[4]) <= SETTLE_NS
+                time.time_ns() - min(version[3], version[4]) <= SETTLE_NS
             cache.put(key, _Entry(index, self._gen, version, raw if recent else None))
         return index
 
