@@ -439,6 +439,10 @@ def test_local_files_rewritten_by_someone_else_are_read_again(tmp_path, how, sam
     for sel in WINDOWS:
         same(read(st, "s", sel), expected[sel])
     assert info().invalidations == 1
+    _age(path)
+    read(st, "s", WINDOWS[0])
+    os.remove(path)  # gone: the stat says so, no read needed
+    assert read(st, "s", WINDOWS[0]) is None
 
 
 def test_recently_modified_files_are_compared_byte_for_byte(tmp_path, monkeypatch):

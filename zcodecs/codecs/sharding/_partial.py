@@ -68,9 +68,12 @@ def _whole(layout: ShardLayout, data: Any, where: str
 def _implausible(layout: ShardLayout, index: np.ndarray[Any, Any], flat: np.ndarray[Any, Any]
                  ) -> bool:
     """Whether a range read for these chunks would be larger than any sane inner chunk."""
+    limit = layout.max_chunk_read
+    if len(flat) <= 64:  # a window's few chunks: plain Python beats four numpy calls
+        return any(nb > limit and off != EMPTY for off, nb in index[flat].tolist())
     entries = index[flat]
     present = entries[:, 0] != EMPTY
-    return bool((entries[present, 1] > layout.max_chunk_read).any())
+    return bool((entries[present, 1] > limit).any())
 
 
 def _region_steps(layout: ShardLayout, win: Window, index: np.ndarray[Any, Any],
