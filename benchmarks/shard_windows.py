@@ -2,7 +2,7 @@
 
 Two measurements (median of per-window wall times, same process)::
 
-    python benchmarks/shard_windows.py local     [--windows 500] [--dir DIR] [--profile]
+    python benchmarks/shard_windows.py local     [--windows 500] [--repeats 3] [--profile]
     python benchmarks/shard_windows.py latency   [--windows 100] [--delay-ms 1]
 
 ``local``: an S2-like array (4096x4096 float32, shards 2048x2048, inner chunks
@@ -241,10 +241,11 @@ def run_local(args: argparse.Namespace) -> None:
         configs["zarr + zcodecs, cache on"] = (sized(64 << 20), window(ours))
         configs["zcodecs.pipeline read_sync, cache on"] = (sized(64 << 20), direct)
     configs["zarr-python's own pipeline"] = (lambda: None, window(theirs))
-    rows = interleaved(configs, spots)
+    runs = [interleaved(configs, spots) for _ in range(args.repeats)]
+    rows = {label: statistics.median(run[label] for run in runs) for label in configs}
     rows.update(young)
-    print(f"{len(spots)} random 64x64 windows, median us per window "
-          f"({zp.get_num_threads()} threads)")
+    print(f"{len(spots)} random 64x64 windows, median us per window (median of "
+          f"{args.repeats} runs; {zp.get_num_threads()} threads)")
     for label, us in rows.items():
         print(f"  {label:<58} {us:9.1f}")
     if has_cache:
@@ -331,6 +332,7 @@ def main() -> None:
     local.add_argument("--windows", type=int, default=500)
     local.add_argument("--dir", type=Path, default=None)
     local.add_argument("--profile", action="store_true")
+    local.add_argument("--repeats", type=int, default=3)
     lat = sub.add_parser("latency")
     lat.add_argument("--windows", type=int, default=100)
     lat.add_argument("--delay-ms", type=float, default=1.0)
