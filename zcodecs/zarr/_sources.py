@@ -42,7 +42,9 @@ __all__ = ["AsyncStoreSource", "LoopReader", "PrefetchedSource", "cache_namespac
 _PROTOTYPE = default_buffer_prototype()
 _LOCAL_STORES: dict[str, LocalStore] = {}
 _namespaces: dict[int, tuple[Any, tuple[Any, ...]]] = {}
-_namespace_lock = threading.Lock()
+# Reentrant: a weakref callback (a store collected by the cycle collector) may run
+# inside the locked section of the same thread.
+_namespace_lock = threading.RLock()
 _namespace_counter = itertools.count(1)
 
 

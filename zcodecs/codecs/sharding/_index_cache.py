@@ -29,7 +29,10 @@ Other sources (zcodecs' ``MemoryStore``, zarr's stores) are only protected
 by the write generations: a rewrite that does not go through zcodecs in this
 process (another process, zarr's own pipeline, the mapping changed directly)
 can be served the old index until the entry is evicted, unless the read then
-fails and is retried as above.
+fails and is retried as above.  Each store object has a namespace of its own
+(zarr's ``MemoryStore`` is named by its dict's ``id``, which is reused), so a
+new store object never gets an earlier one's entries.  Sources without a
+``cache_id`` are never cached, and neither is the absence of a shard.
 """
 
 from __future__ import annotations
