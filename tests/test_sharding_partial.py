@@ -366,8 +366,12 @@ def test_huge_index_entries_never_become_huge_reads(tmp_path):
     assert src.kinds() == ["suffix", "get"]
     with pytest.raises(ShardIndexError, match=r"\(1, 1\)"):
         c_crc.encode_partial_single(st.source("k"), np.float32(1), (slice(0, 64, 2), 9), sp)
-    # Chunks the window does not touch are not looked at: this read is fine.
-    same(c_crc.decode_partial_single(st.source("k"), (0, slice(0, 8)), sp), a[0, :8])
+    # A source that cannot tell the shard's size: chunks the window does not
+    # touch are not looked at, this read is fine.
+    same(c_crc.decode_partial_single(Counting(st.source("k")), (0, slice(0, 8)), sp), a[0, :8])
+    # A local file tells its size with the index read: the whole index is checked.
+    with pytest.raises(ShardIndexError, match=r"\(1, 1\)"):
+        c_crc.decode_partial_single(st.source("k"), (0, slice(0, 8)), sp)
 
 
 def test_pipeline_reads_and_writes_with_integer_selections(store):  # noqa: F811 (fixture)

@@ -4,10 +4,19 @@
 methods run every chunk's work on a shared thread pool (every kernel releases
 the GIL).  ``read_sync``/``write_sync`` (and async ``read``/``write``) follow
 zarr-python's pipeline contract over :mod:`zcodecs.byte_source` sources.
+Partial shard reads share a bounded cache of decoded shard indexes
+(:func:`set_shard_index_cache_size`, :func:`shard_index_cache_info`).
 """
 
 from __future__ import annotations
 
+from zcodecs.codecs.sharding import (
+    ShardIndexCacheInfo,
+    clear_shard_index_cache,
+    get_shard_index_cache_size,
+    set_shard_index_cache_size,
+    shard_index_cache_info,
+)
 from zcodecs.pipeline._chain import CodecChain, split_chain
 from zcodecs.pipeline._fill import fill_array, is_all_fill
 from zcodecs.pipeline._locks import key_lock
@@ -17,12 +26,17 @@ from zcodecs.pipeline._pool import get_num_threads, in_worker, run_groups, set_n
 __all__ = [
     "CodecChain",
     "CodecPipeline",
+    "ShardIndexCacheInfo",
+    "clear_shard_index_cache",
     "fill_array",
     "get_num_threads",
+    "get_shard_index_cache_size",
     "in_worker",
     "is_all_fill",
     "key_lock",
     "run_groups",
     "set_num_threads",
+    "set_shard_index_cache_size",
+    "shard_index_cache_info",
     "split_chain",
 ]

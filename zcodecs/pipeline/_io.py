@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
+from zcodecs._generations import bump
 from zcodecs.errors import DecodeError
 from zcodecs.pipeline._fill import fill_array, is_all_fill
 from zcodecs.pipeline._locks import key_lock
@@ -78,12 +79,40 @@ def _direct_view(out: np.ndarray[Any, Any], out_sel: Any, spec: Any, native: Any
     return view if view is not None and view.flags.c_contiguous else None
 
 
+def _read_together(pipeline: CodecPipeline, batch: Sequence[Any], out: np.ndarray[Any, Any],
+                   drop_axes: tuple[int, ...]) -> None:
+    """Shards whose sources share batch readers: all requests of a round issued at once."""
+    ab: Any = pipeline.array_bytes_codec
+    items = []
+    for source, spec, chunk_sel, out_sel, complete in batch:
+        view = _writable_view(out, out_sel, spec, pipeline.plan(spec).native) \
+            if complete and not drop_axes else None
+        items.append((source, chunk_sel, spec, view))
+    results = ab.decode_partial_batch(items)
+    for (_, spec, _, out_sel, _), (_, _, _, view), selected in zip(batch, items, results,
+                                                                    strict=True):
+        if selected is None:
+            out[out_sel] = spec.fill_value
+        elif selected is not view:
+            out[out_sel] = _squeeze(selected, drop_axes)
+
+
 def read_batch(pipeline: CodecPipeline, batch: Sequence[Any], out: np.ndarray[Any, Any],
                drop_axes: tuple[int, ...]) -> None:
-    """Decode every entry of ``batch`` into ``out`` (missing chunks become the fill value)."""
+    """Decode every entry of ``batch`` into ``out`` (missing chunks become the fill value).
+
+    Shards on sources with a ``batch_reader`` (remote stores) are read
+    together (see ``ShardingCodec.decode_partial_batch``); every other entry
+    is fetched and decoded by the pool worker that handles it.
+    """
     partial = pipeline.supports_partial_decode
     ab: Any = pipeline.array_bytes_codec
     decode = pipeline.decode_chunk
+    if partial and hasattr(ab, "decode_partial_batch"):
+        together = [e for e in batch if getattr(e[0], "batch_reader", None) is not None]
+        if together:
+            _read_together(pipeline, together, out, drop_axes)
+            batch = [e for e in batch if getattr(e[0], "batch_reader", None) is None]
 
     def group(part: Sequence[Any]) -> list[None]:
         for source, spec, chunk_sel, out_sel, complete in part:
@@ -154,7 +183,10 @@ def write_batch(pipeline: CodecPipeline, batch: Sequence[Any], value: Any,
                 piece = np.expand_dims(piece, expand)
             with key_lock(source.lock_id):
                 if partial:
-                    ab.encode_partial_single(source, piece, chunk_sel, spec)
+                    try:
+                        ab.encode_partial_single(source, piece, chunk_sel, spec)
+                    finally:
+                        bump(source.lock_id)
                     continue
                 if complete and piece.shape == spec.shape:
                     chunk = piece
@@ -170,14 +202,18 @@ def write_batch(pipeline: CodecPipeline, batch: Sequence[Any], value: Any,
                         if not chunk.flags.writeable:
                             chunk = chunk.copy()
                     chunk[chunk_sel] = piece
-                if not spec.config.write_empty_chunks and is_all_fill(chunk, spec):
-                    source.delete()
-                    continue
-                data = encode(chunk, spec)
-                if data is None:
-                    source.delete()
-                else:
-                    source.set(data)
+                try:
+                    if not spec.config.write_empty_chunks and is_all_fill(chunk, spec):
+                        source.delete()
+                        continue
+                    data = encode(chunk, spec)
+                    if data is None:
+                        source.delete()
+                    else:
+                        source.set(data)
+                finally:
+                    # Caches of this object (shard indexes) must not outlive the write.
+                    bump(source.lock_id)
         return [None] * len(part)
 
     run_groups(group, batch, work_bytes=spec_bytes(entry[1] for entry in batch))

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from zarr.abc.codec import CodecPipeline as ZarrCodecPipeline
 from zarr.core.codec_pipeline import BatchedCodecPipeline, codecs_from_list
+from zarr.core.config import config as zarr_config
 
 from zcodecs.errors import ConfigurationError, UnknownCodecError, ZcodecsError
 from zcodecs.pipeline import CodecPipeline
@@ -19,6 +20,7 @@ from zcodecs.zarr._adapter import _Adapted
 from zcodecs.zarr._convert import NotEvolvedError, SpecCache, convert_codecs
 from zcodecs.zarr._sources import (
     AsyncStoreSource,
+    LoopReader,
     PrefetchedSource,
     local_store_of,
     store_identity,
@@ -263,6 +265,7 @@ class ZcodecsCodecPipeline(ZarrCodecPipeline):
     def _entries(self, batch: list[Any], *, writing: bool, loop: Any,
                  prefetched: list[Any] | None = None) -> list[Any]:
         entries = []
+        reader = LoopReader(loop, zarr_config.get("async.concurrency") or 10)
         for i, (path, spec, chunk_sel, out_sel, complete) in enumerate(batch):
             local = local_store_of(path.store, writing=writing)
             if local is not None:
@@ -273,7 +276,7 @@ class ZcodecsCodecPipeline(ZarrCodecPipeline):
                                           else data.as_numpy_array(),
                                           (store_identity(path.store), path.path))
             else:
-                source = AsyncStoreSource(path, loop)
+                source = AsyncStoreSource(path, loop, reader)
             entries.append((source, self._specs.convert(spec), chunk_sel, out_sel, complete))
         return entries
 

@@ -15,7 +15,11 @@ from zcodecs.codecs._bytes import BytesCodec
 from zcodecs.codecs._config import check_enum, check_int, parse_named_configuration, short
 from zcodecs.codecs._crc32c_codec import Crc32cCodec
 from zcodecs.codecs.sharding._index import ShardLayout
-from zcodecs.codecs.sharding._partial import decode_partial, encode_partial
+from zcodecs.codecs.sharding._partial import (
+    decode_partial,
+    decode_partial_batch,
+    encode_partial,
+)
 from zcodecs.codecs.sharding._shard import (
     assemble,
     decode_whole,
@@ -97,6 +101,9 @@ class ShardingCodec(ArrayBytesCodec):
     index and the byte ranges of the touched inner chunks, merging ranges
     less than :func:`get_default_coalesce_gap` bytes apart (or the source's
     ``coalesce_gap`` attribute); see :mod:`zcodecs.codecs.sharding._ranges`.
+    Decoded indexes are kept in a bounded cache shared by all partial reads
+    (:func:`set_shard_index_cache_size`; see
+    :mod:`zcodecs.codecs.sharding._index_cache` for when an entry is trusted).
     """
 
     codec_name: ClassVar[str] = _NAME
@@ -308,6 +315,31 @@ class ShardingCodec(ArrayBytesCodec):
             The selected region, or None if the shard does not exist.
         """
         return decode_partial(self.layout(shard_spec), source, selection)
+
+    def decode_partial_batch(self, items: Iterable[tuple[Any, Any, ArraySpec, Any]]
+                             ) -> list[np.ndarray[Any, Any] | None]:
+        """:meth:`decode_partial_single` of many shards at once.
+
+        Parameters
+        ----------
+        items : iterable of (source, selection, shard_spec, out)
+            ``out`` is None, or a writable shard-shaped array that receives a
+            selection covering the whole shard (and is returned).
+
+        Returns
+        -------
+        list
+            One selected region (or None: no shard) per item.
+
+        Notes
+        -----
+        Sources sharing a ``batch_reader`` (zarr stores driven from the
+        pipeline) get every index read issued together, then every coalesced
+        inner-chunk range of every shard; the inner chunks are decoded as one
+        batch.  Other sources are read one after another.
+        """
+        return decode_partial_batch([(self.layout(spec), source, sel, out)
+                                     for source, sel, spec, out in items])
 
     def encode_partial_single(self, source: Any, value: Any, selection: Any,
                               shard_spec: ArraySpec) -> None:

@@ -12,6 +12,7 @@ the index and apply the checks a hostile shard needs.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,11 @@ class ShardLayout:
         a codec that expands data a lot or a hostile index asking for a huge
         allocation; partial reads then fetch the whole shard, whose size
         validates the index.
+    shard_shape : tuple of int
+        The shard's shape.
+    index_key : tuple
+        What the decoded index depends on (chunks per shard, location, encoded
+        size, index codecs): shards of equal ``index_key`` share cache entries.
     """
 
     chunks_per_shard: tuple[int, ...]
@@ -82,6 +88,8 @@ class ShardLayout:
     index: Any
     native: np.dtype[Any]
     max_chunk_read: int
+    shard_shape: tuple[int, ...]
+    index_key: tuple[Any, ...]
 
     @classmethod
     def build(cls, shard_spec: ArraySpec, chunk_shape: tuple[int, ...], inner: Any, index: Any,
@@ -109,9 +117,11 @@ class ShardLayout:
                                prototype=shard_spec.prototype)
         native = shard_spec.dtype.to_native_dtype()
         chunk_nbytes = int(np.prod(chunk_shape, dtype=np.int64)) * native.itemsize
-        return cls(cps, chunk_shape, n, chunk_spec, spec,
-                   index.compute_encoded_size(16 * n, spec), index_at_start, inner, index,
-                   native, 2 * chunk_nbytes + 65536)
+        index_size = index.compute_encoded_size(16 * n, spec)
+        index_codecs = json.dumps([c.to_dict() for c in index.codecs], sort_keys=True)
+        return cls(cps, chunk_shape, n, chunk_spec, spec, index_size, index_at_start, inner,
+                   index, native, 2 * chunk_nbytes + 65536, tuple(shape),
+                   (cps, index_at_start, index_size, index_codecs))
 
     # -- array <-> chunk-major blocks -------------------------------------------------
 

@@ -25,8 +25,12 @@ from zcodecs.errors import ConfigurationError, ConfigurationTypeError, ShardErro
 
 __all__ = [
     "MAX_COALESCED_READ",
+    "Merged",
+    "coalesce",
     "coalesce_gap",
     "fetch_ranges",
+    "perform",
+    "split_merged",
     "get_default_coalesce_gap",
     "set_default_coalesce_gap",
     "where_of",
@@ -73,20 +77,14 @@ def where_of(source: Any) -> str:
     return f"shard {key!r}" if key is not None else "shard"
 
 
-def fetch_ranges(source: Any, ranges: Sequence[tuple[int, int]], where: str) -> list[Any]:
-    """Read ``(offset, nbytes)`` ranges from ``source``, merging close ones; in input order.
+Merged = list[tuple[int, int, list[int]]]
+"""Coalesced reads: ``(start, length, indices of the ranges it covers)``."""
 
-    Raises
-    ------
-    ShardError
-        If a range lies past the end of the shard or the shard vanished.
-    """
-    gap = coalesce_gap(source)
+
+def coalesce(ranges: Sequence[tuple[int, int]], gap: int) -> Merged:
+    """Merge ``(offset, nbytes)`` ranges at most ``gap`` bytes apart (capped in size)."""
     order = sorted(range(len(ranges)), key=lambda i: ranges[i][0])
-    out: list[Any] = [None] * len(ranges)
-    # Merge first, then read every merged range in one call where the source
-    # can (a file is opened once).
-    merged: list[tuple[int, int, list[int]]] = []
+    merged: Merged = []
     k = 0
     while k < len(order):
         start = ranges[order[k]][0]
@@ -100,17 +98,21 @@ def fetch_ranges(source: Any, ranges: Sequence[tuple[int, int]], where: str) -> 
             j += 1
         merged.append((start, end - start, order[k:j]))
         k = j
-    if not merged:
-        return out
-    get_ranges = getattr(source, "get_ranges", None)
-    if get_ranges is not None:
-        bufs = get_ranges([(start, length) for start, length, _ in merged])
-    else:
-        bufs = [source.get_range(start, length) for start, length, _ in merged]
-        if any(b is None for b in bufs):
-            bufs = None
-    if bufs is None:
+    return merged
+
+
+def split_merged(ranges: Sequence[tuple[int, int]], merged: Merged, bufs: list[Any] | None,
+                 where: str) -> list[Any]:
+    """The bytes of each range, in input order, cut from the merged reads ``bufs``.
+
+    Raises
+    ------
+    ShardError
+        If the shard vanished (``bufs`` is None) or a range lies past its end.
+    """
+    if bufs is None or any(b is None for b in bufs):
         raise ShardError(f"{where}: the shard disappeared while it was read")
+    out: list[Any] = [None] * len(ranges)
     for (start, _, members), buf in zip(merged, bufs, strict=True):
         view = memoryview(buf).cast("B")
         for i in members:
@@ -120,3 +122,39 @@ def fetch_ranges(source: Any, ranges: Sequence[tuple[int, int]], where: str) -> 
                                  f"end of the shard ({start + len(view)} bytes): truncated")
             out[i] = view[off - start : off - start + nb]
     return out
+
+
+def perform(source: Any, request: tuple[Any, ...]) -> Any:
+    """Run one read request on ``source``: ``("get",)``, ``("range", start, length)``,
+    ``("suffix", length)``, ``("ranges", [(start, length), ...])`` or the
+    ``range_versioned`` / ``suffix_versioned`` forms."""
+    kind = request[0]
+    if kind == "ranges":
+        get_ranges = getattr(source, "get_ranges", None)
+        if get_ranges is not None:
+            return get_ranges(request[1])
+        bufs = [source.get_range(start, length) for start, length in request[1]]
+        return None if any(b is None for b in bufs) else bufs
+    return getattr(source, _METHODS[kind])(*request[1:])
+
+
+_METHODS = {"get": "get", "range": "get_range", "suffix": "get_suffix",
+            "range_versioned": "get_range_versioned", "suffix_versioned": "get_suffix_versioned"}
+
+
+def fetch_ranges(source: Any, ranges: Sequence[tuple[int, int]], where: str) -> list[Any]:
+    """Read ``(offset, nbytes)`` ranges from ``source``, merging close ones; in input order.
+
+    Merged ranges are read with one ``get_ranges`` call where the source has
+    it (a file is opened once).
+
+    Raises
+    ------
+    ShardError
+        If a range lies past the end of the shard or the shard vanished.
+    """
+    merged = coalesce(ranges, coalesce_gap(source))
+    if not merged:
+        return []
+    bufs = perform(source, ("ranges", [(start, length) for start, length, _ in merged]))
+    return split_merged(ranges, merged, bufs, where)

@@ -18,7 +18,8 @@ from zcodecs.codecs.sharding._index import (
 from zcodecs.codecs.sharding._morton import morton_order
 from zcodecs.errors import ShardError, ZcodecsError
 
-__all__ = ["assemble", "decode_chunks_into", "decode_whole", "encode_chunks", "nonfill_mask"]
+__all__ = ["assemble", "decode_chunk_groups", "decode_chunks_into", "decode_whole",
+           "encode_chunks", "nonfill_mask"]
 
 
 def _coord(layout: ShardLayout, flat: int) -> tuple[int, ...]:
@@ -61,6 +62,32 @@ def decode_chunks_into(layout: ShardLayout, items: Sequence[tuple[int, Any, np.n
     for (_, _, target), array in zip(items, results, strict=True):
         if array is not target:
             target[...] = array
+
+
+def decode_chunk_groups(layout: ShardLayout,
+                        groups: Sequence[tuple[Sequence[tuple[int, Any, np.ndarray[Any, Any]]],
+                                               str]]) -> list[Exception | None]:
+    """:func:`decode_chunks_into` for the chunks of several shards as one batch.
+
+    ``groups`` holds ``(items, where)`` per shard.  Returns the error of each
+    shard (None where it decoded); only when the merged batch fails is each
+    shard decoded on its own, to tell which failed and name it.
+    """
+    everything = [item for items, _ in groups for item in items]
+    if len(groups) > 1:
+        try:
+            decode_chunks_into(layout, everything, "shard")
+            return [None] * len(groups)
+        except (ZcodecsError, ValueError):
+            pass
+    errors: list[Exception | None] = []
+    for items, where in groups:
+        try:
+            decode_chunks_into(layout, items, where)
+            errors.append(None)
+        except (ZcodecsError, ValueError) as e:
+            errors.append(e)
+    return errors
 
 
 def encode_chunks(layout: ShardLayout, chunks: Sequence[np.ndarray[Any, Any]]) -> list[Any]:
