@@ -239,6 +239,35 @@ def test_fill_value_chunks_are_deleted_unless_write_empty(write_empty):
     assert np.signbit(out).all()
 
 
+def _with(value, dtype, at, shape=(6, 5), fill=0):
+    a = np.full(shape, fill, dtype=dtype)
+    if at is not None:
+        a[at] = value
+    return a
+
+
+@pytest.mark.parametrize("array, fill, expected", [
+    (_with(0, "f4", None), 0.0, True),
+    (_with(1, "f4", (0, 0)), 0.0, False),                    # a corner
+    (_with(1, "f4", (-1, -1)), 0.0, False),                  # the other corner
+    (_with(1, "f4", (3, 2)), 0.0, False),                    # only the full scan sees it
+    (_with(-0.0, "f4", (3, 2)), 0.0, False),                 # -0.0 is not 0.0 bit for bit
+    (_with(-0.0, "f4", (0, 0)), 0.0, False),
+    (np.full((6, 5), np.nan, "f4"), float("nan"), True),
+    (_with(np.float32(np.nan), "f4", (2, 2), fill=np.nan), float("nan"), True),
+    (_with(7, "i2", None, fill=7), 7, True),
+    (_with(7, "i2", (5, 4), fill=7)[::-1, ::2], 7, True),    # a strided view
+    (_with(8, "i2", (5, 4), fill=7)[::-1, ::2], 7, False),   # its (0, 0) is 8
+    (_with(8, "i2", (3, 2), fill=7)[::2, ::2], 7, True),     # 8 is not in the view
+    (np.zeros((), "f8"), 0.0, True),
+    (np.ones((), "f8"), 0.0, False),
+    (np.zeros((0, 3), "f4"), 1.0, True),
+])
+def test_is_all_fill_compares_bytes(array, fill, expected):
+    sp = spec(array.shape, fill=fill, dtype=parse_dtype(str(array.dtype), zarr_format=3))
+    assert zp.is_all_fill(array, sp) is expected
+
+
 def test_drop_axes_read_and_write():
     store = MemoryStore()
     p = zp.CodecPipeline.from_codecs(CHAINS["bytes"])
