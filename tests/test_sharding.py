@@ -270,3 +270,29 @@ def test_validate_evolve_and_encoded_size():
 def test_morton_order(cps, first):
     got = [tuple(int(i) for i in np.unravel_index(f, cps)) for f in morton_order(cps)]
     assert got == first
+
+
+def _blocks_with(dtype, fill, marks):
+    """Four 4x4 inner chunks of ``fill``; ``marks`` maps chunk -> (position, value)."""
+    blocks = np.full((4, 4, 4), fill, dtype=dtype)
+    for chunk, (pos, value) in marks.items():
+        blocks[chunk][pos] = value
+    return blocks
+
+
+@pytest.mark.parametrize("dtype, fill, marks, expected", [
+    ("float32", 0, {1: ((0, 0), 1.0), 2: ((3, 3), 2.0)}, [False, True, True, False]),
+    ("float32", 0, {0: ((2, 1), -0.0)}, [True, False, False, False]),    # bits, not values
+    ("float32", np.nan, {3: ((1, 1), 5.0)}, [False, False, False, True]),
+    ("int16", 7, {0: ((0, 0), 8), 3: ((3, 2), 1)}, [True, False, False, True]),
+    ("S3", b"ab", {2: ((1, 3), b"ac")}, [False, False, True, False]),  # 3-byte items
+    ("uint8", 0, {}, [False, False, False, False]),
+])
+def test_nonfill_mask_tells_stored_chunks(dtype, fill, marks, expected):
+    from zcodecs.codecs.sharding._shard import nonfill_mask
+
+    c = ShardingCodec(chunk_shape=(4, 4), codecs=[BytesCodec()])
+    sp = ArraySpec((8, 8), parse_dtype(dtype, zarr_format=3), fill, ArrayConfig())
+    layout = c.evolve_from_array_spec(sp).layout(sp)
+    blocks = _blocks_with(dtype, fill, marks)
+    assert nonfill_mask(blocks, layout).tolist() == expected

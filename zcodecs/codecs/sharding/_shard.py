@@ -111,12 +111,22 @@ def nonfill_mask(flat_blocks: np.ndarray[Any, Any], layout: ShardLayout) -> np.n
         return np.array([not is_all_fill(b, spec) for b in flat_blocks], dtype=bool)
     fill = np.asarray(spec.fill_value, dtype=dtype).reshape(1).view(np.uint8)
     raw = np.ascontiguousarray(flat_blocks).reshape(n, -1).view(np.uint8)
-    width = raw.shape[1]
-    if width % 8 == 0 and 8 % dtype.itemsize == 0:
+    item = dtype.itemsize
+    # A chunk whose first element is not the fill value is stored: only the
+    # others (empty ones, mostly) need the full comparison.
+    mask = (raw[:, :item] != fill).any(axis=1)
+    rest = np.flatnonzero(~mask)
+    if rest.size == 0:
+        return mask
+    sub = raw[rest]
+    width = sub.shape[1]
+    if width % 8 == 0 and 8 % item == 0:
         # Compare 8-byte words: an eighth of the temporary and the work.
         word = np.resize(fill, 8).view(np.uint64)[0]
-        return np.any(raw.view(np.uint64) != word, axis=1)
-    return ~np.all(raw.reshape(n, -1, dtype.itemsize) == fill, axis=(1, 2))
+        mask[rest] = np.any(sub.view(np.uint64) != word, axis=1)
+    else:
+        mask[rest] = ~np.all(sub.reshape(rest.size, -1, item) == fill, axis=(1, 2))
+    return mask
 
 
 def assemble(layout: ShardLayout, encoded: Sequence[Any]) -> np.ndarray[Any, Any] | None:
