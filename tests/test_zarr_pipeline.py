@@ -212,7 +212,9 @@ def test_zip_store_written_by_zcodecs_reads_back(tmp_path):
     ("local", "blosc", np.s_[3:9, 4:7], 0),
     ("memory", "blosc", np.s_[3:9, 4:7], 0),  # fetched concurrently, then decoded inline
     ("local", "sharded-zstd", np.s_[3:9, 4:7], 0),
-    ("memory", "sharded-zstd", np.s_[3:9, 4:7], 1),  # range reads go through the loop
+    ("memory", "sharded-zstd", np.s_[3:9, 4:7], 0),  # range reads awaited on the loop
+    ("fsspec", "sharded-zstd", np.s_[3:9, 4:7], 0),
+    ("memory", "sharded-zstd", np.s_[...], 1),
     ("local", "blosc", np.s_[...], 1),
     ("local", "numcodecs-delta", np.s_[3:9, 4:7], 1),  # an adapted codec runs its own loop
     ("local", "sharded-zstd", np.s_[...], 1),

@@ -25,7 +25,7 @@ from zcodecs.pipeline._pool import run_groups, spec_bytes
 if TYPE_CHECKING:
     from zcodecs.pipeline._pipeline import CodecPipeline
 
-__all__ = ["read_batch", "write_batch"]
+__all__ = ["read_batch", "read_together_async", "write_batch"]
 
 
 def _raise_with_key(error: DecodeError, source: Any) -> NoReturn:
@@ -83,12 +83,30 @@ def _read_together(pipeline: CodecPipeline, batch: Sequence[Any], out: np.ndarra
                    drop_axes: tuple[int, ...]) -> None:
     """Shards whose sources share batch readers: all requests of a round issued at once."""
     ab: Any = pipeline.array_bytes_codec
+    items = _partial_items(pipeline, batch, out, drop_axes)
+    _scatter(batch, items, ab.decode_partial_batch(items), out, drop_axes)
+
+
+async def read_together_async(pipeline: CodecPipeline, batch: Sequence[Any],
+                              out: np.ndarray[Any, Any], drop_axes: tuple[int, ...]) -> None:
+    """:func:`_read_together` on the running event loop (requests awaited, decoded here)."""
+    ab: Any = pipeline.array_bytes_codec
+    items = _partial_items(pipeline, batch, out, drop_axes)
+    _scatter(batch, items, await ab.decode_partial_batch_async(items), out, drop_axes)
+
+
+def _partial_items(pipeline: CodecPipeline, batch: Sequence[Any], out: np.ndarray[Any, Any],
+                   drop_axes: tuple[int, ...]) -> list[tuple[Any, Any, Any, Any]]:
     items = []
     for source, spec, chunk_sel, out_sel, complete in batch:
         view = _writable_view(out, out_sel, spec, pipeline.plan(spec).native) \
             if complete and not drop_axes else None
         items.append((source, chunk_sel, spec, view))
-    results = ab.decode_partial_batch(items)
+    return items
+
+
+def _scatter(batch: Sequence[Any], items: Sequence[Any], results: Sequence[Any],
+             out: np.ndarray[Any, Any], drop_axes: tuple[int, ...]) -> None:
     for (_, spec, _, out_sel, _), (_, _, _, view), selected in zip(batch, items, results,
                                                                     strict=True):
         if selected is None:

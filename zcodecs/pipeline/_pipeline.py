@@ -24,7 +24,7 @@ from zcodecs.pipeline._compiled import (
     fits,
     make_chain_plan,
 )
-from zcodecs.pipeline._io import read_batch, write_batch
+from zcodecs.pipeline._io import read_batch, read_together_async, write_batch
 from zcodecs.pipeline._pool import run_groups, spec_bytes
 
 __all__ = ["CodecPipeline"]
@@ -439,6 +439,21 @@ class CodecPipeline:
                    drop_axes: tuple[int, ...] = ()) -> None:
         """Merge ``value`` into chunks and store them (see :func:`zcodecs.pipeline.write`)."""
         write_batch(self, list(batch_info), value, drop_axes)
+
+    async def read_on_loop(self, batch_info: Iterable[Any], out: np.ndarray[Any, Any],
+                           drop_axes: tuple[int, ...] = ()) -> None:
+        """Read a small batch of shards on the running event loop, with no thread hop.
+
+        Every source must have a ``batch_reader`` with ``read_many_async``
+        serving this loop (as :mod:`zcodecs.zarr` gives zarr stores); each
+        round of requests (indexes, then inner-chunk ranges) is awaited and
+        the inner chunks are decoded on the calling thread, which blocks the
+        loop meanwhile: for windows, not whole arrays.
+        """
+        if not self.supports_partial_decode:
+            raise ConfigurationError("read_on_loop: the chain has no partial decode "
+                                     "(sharding_indexed)")
+        await read_together_async(self, list(batch_info), out, drop_axes)
 
     async def read(self, batch_info: Iterable[Any], out: np.ndarray[Any, Any],
                    drop_axes: tuple[int, ...] = ()) -> None:

@@ -76,7 +76,7 @@ def _runs_inline(pipe: CodecPipeline, entries: list[Any]) -> bool:
     budget = INLINE_MAX_BYTES
     partial = pipe.supports_partial_decode
     for source, spec, chunk_sel, _out_sel, complete in entries:
-        if type(source) is AsyncStoreSource:
+        if type(source) is AsyncStoreSource and not partial:
             return False  # it fetches through this very loop: would deadlock
         # Variable-length types have no item size: count 8 bytes per element.
         item = getattr(spec.dtype, "item_size", None) or 8
@@ -300,7 +300,12 @@ class ZcodecsCodecPipeline(ZarrCodecPipeline):
         entries = self._entries(batch, writing=False, loop=loop, prefetched=prefetched)
         if _runs_inline(pipe, entries):
             # A few small chunks: decoding them takes less than the thread hop would.
-            pipe.read_sync(entries, out.as_ndarray_like(), drop_axes)
+            if pipe.supports_partial_decode and any(type(e[0]) is AsyncStoreSource
+                                                    for e in entries):
+                # Shards of a store on this loop: await their reads right here.
+                await pipe.read_on_loop(entries, out.as_ndarray_like(), drop_axes)
+            else:
+                pipe.read_sync(entries, out.as_ndarray_like(), drop_axes)
             return
         await asyncio.to_thread(pipe.read_sync, entries, out.as_ndarray_like(), drop_axes)
 

@@ -141,16 +141,19 @@ class LoopReader:
     def read_many(self, requests: Sequence[tuple[AsyncStoreSource, tuple[Any, ...]]]
                   ) -> list[Any]:
         """The result of each ``(source, request)`` (see :meth:`AsyncStoreSource.read`)."""
-        async def everything() -> list[Any]:
-            gate = asyncio.Semaphore(self.limit)
+        return asyncio.run_coroutine_threadsafe(self.read_many_async(requests),
+                                                self.loop).result()
 
-            async def one(source: AsyncStoreSource, request: tuple[Any, ...]) -> Any:
-                async with gate:
-                    return await source.read(request)
+    async def read_many_async(self, requests: Sequence[tuple[AsyncStoreSource, tuple[Any, ...]]]
+                              ) -> list[Any]:
+        """:meth:`read_many` awaited on the loop itself (no thread involved)."""
+        gate = asyncio.Semaphore(self.limit)
 
-            return list(await asyncio.gather(*(one(s, r) for s, r in requests)))
+        async def one(source: AsyncStoreSource, request: tuple[Any, ...]) -> Any:
+            async with gate:
+                return await source.read(request)
 
-        return asyncio.run_coroutine_threadsafe(everything(), self.loop).result()
+        return list(await asyncio.gather(*(one(s, r) for s, r in requests)))
 
 
 class AsyncStoreSource:

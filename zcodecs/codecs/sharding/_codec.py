@@ -18,6 +18,7 @@ from zcodecs.codecs.sharding._index import ShardLayout
 from zcodecs.codecs.sharding._partial import (
     decode_partial,
     decode_partial_batch,
+    decode_partial_batch_async,
     encode_partial,
 )
 from zcodecs.codecs.sharding._shard import (
@@ -340,6 +341,19 @@ class ShardingCodec(ArrayBytesCodec):
         """
         return decode_partial_batch([(self.layout(spec), source, sel, out)
                                      for source, sel, spec, out in items])
+
+    async def decode_partial_batch_async(
+            self, items: Iterable[tuple[Any, Any, ArraySpec, Any]]
+    ) -> list[np.ndarray[Any, Any] | None]:
+        """:meth:`decode_partial_batch` on a running event loop, no thread hop.
+
+        Every source needs a ``batch_reader`` with ``read_many_async`` serving
+        this loop (zarr stores driven by :mod:`zcodecs.zarr`); requests are
+        awaited round by round and the inner chunks decoded on this thread, so
+        use it for small selections only.
+        """
+        return await decode_partial_batch_async([(self.layout(spec), source, sel, out)
+                                                 for source, sel, spec, out in items])
 
     def encode_partial_single(self, source: Any, value: Any, selection: Any,
                               shard_spec: ArraySpec) -> None:

@@ -33,11 +33,19 @@ from zcodecs.codecs.sharding._shard import (
     encode_chunks,
     nonfill_mask,
 )
-from zcodecs.codecs.sharding._steps import Decode, Fetch, Steps, run_many, run_steps
+from zcodecs.codecs.sharding._steps import (
+    Decode,
+    Fetch,
+    Steps,
+    run_many,
+    run_many_async,
+    run_steps,
+)
 from zcodecs.codecs.sharding._window import Window, gather, normalize
 from zcodecs.errors import EncodeError, ShardError, ZcodecsError
 
-__all__ = ["decode_partial", "decode_partial_batch", "encode_partial", "read_steps"]
+__all__ = ["decode_partial", "decode_partial_batch", "decode_partial_batch_async",
+           "encode_partial", "read_steps"]
 
 
 def _read_index(layout: ShardLayout, source: Any, where: str) -> np.ndarray[Any, Any] | None:
@@ -182,6 +190,13 @@ def decode_partial_batch(items: Sequence[tuple[ShardLayout, Any, Any, Any]]
     inner chunk is then decoded in one batch.
     """
     return run_many([read_steps(layout, source, sel, out) for layout, source, sel, out in items])
+
+
+async def decode_partial_batch_async(items: Sequence[tuple[ShardLayout, Any, Any, Any]]
+                                     ) -> list[np.ndarray[Any, Any] | None]:
+    """:func:`decode_partial_batch` awaiting the requests on the running event loop."""
+    return await run_many_async([read_steps(layout, source, sel, out)
+                                 for layout, source, sel, out in items])
 
 
 def _decode_region(layout: ShardLayout, win: Window, index: np.ndarray[Any, Any],

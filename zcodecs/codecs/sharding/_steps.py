@@ -21,7 +21,7 @@ from zcodecs.codecs.sharding._ranges import perform
 from zcodecs.codecs.sharding._shard import decode_chunk_groups, decode_chunks_into
 from zcodecs.errors import ZcodecsError
 
-__all__ = ["Decode", "Fetch", "Steps", "run_many", "run_steps"]
+__all__ = ["Decode", "Fetch", "Steps", "run_many", "run_many_async", "run_steps"]
 
 R = TypeVar("R")
 
@@ -66,10 +66,13 @@ def run_steps(steps: Steps[R]) -> R:
         return stop.value
 
 
-def _fetch_all(fetches: dict[int, Fetch]) -> dict[int, list[Any]]:
-    """Every request of ``fetches``: one ``read_many`` per batch reader, the rest directly."""
+_Queue = dict[int, tuple[Any, list[tuple[int, int, "int | None", Any, tuple[Any, ...]]]]]
+
+
+def _queue_fetches(fetches: dict[int, Fetch]) -> tuple[dict[int, list[Any]], _Queue]:
+    """Answer what has no batch reader directly; queue the rest per batch reader."""
     out: dict[int, list[Any]] = {}
-    queued: dict[int, tuple[Any, list[tuple[int, int, int | None, Any, tuple[Any, ...]]]]] = {}
+    queued: _Queue = {}
     for i, fetch in fetches.items():
         reader = getattr(fetch.source, "batch_reader", None)
         if reader is None:
@@ -85,13 +88,22 @@ def _fetch_all(fetches: dict[int, Fetch]) -> dict[int, list[Any]]:
                              for k, (start, length) in enumerate(request[1]))
             else:
                 queue.append((i, j, None, fetch.source, request))
-    for reader, queue in queued.values():
-        got = reader.read_many([(source, request) for *_, source, request in queue])
-        for (i, j, k, _, _), result in zip(queue, got, strict=True):
-            if k is None:
-                out[i][j] = result
-            else:
-                out[i][j][k] = result
+    return out, queued
+
+
+def _requests(queue: list[tuple[Any, ...]]) -> list[tuple[Any, tuple[Any, ...]]]:
+    return [(source, request) for *_, source, request in queue]
+
+
+def _fill(out: dict[int, list[Any]], queue: list[tuple[Any, ...]], got: Sequence[Any]) -> None:
+    for (i, j, k, _, _), result in zip(queue, got, strict=True):
+        if k is None:
+            out[i][j] = result
+        else:
+            out[i][j][k] = result
+
+
+def _finish(fetches: dict[int, Fetch], out: dict[int, list[Any]]) -> dict[int, list[Any]]:
     for i, fetch in fetches.items():
         for j, request in enumerate(fetch.requests):
             # As get_ranges answers: None when the object is gone.
@@ -101,11 +113,25 @@ def _fetch_all(fetches: dict[int, Fetch]) -> dict[int, list[Any]]:
     return out
 
 
-def run_many(reads: Sequence[Steps[Any]]) -> list[Any]:
-    """Drive many reads together: each round's requests at once, then one decode batch.
+def _fetch_all(fetches: dict[int, Fetch]) -> dict[int, list[Any]]:
+    """Every request of ``fetches``: one ``read_many`` per batch reader, the rest directly."""
+    out, queued = _queue_fetches(fetches)
+    for reader, queue in queued.values():
+        _fill(out, queue, reader.read_many(_requests(queue)))
+    return _finish(fetches, out)
 
-    The first error raised by a read is raised (the other reads are closed).
-    """
+
+async def _fetch_all_async(fetches: dict[int, Fetch]) -> dict[int, list[Any]]:
+    """:func:`_fetch_all` awaiting each batch reader's ``read_many_async`` on this loop."""
+    out, queued = _queue_fetches(fetches)
+    for reader, queue in queued.values():
+        _fill(out, queue, await reader.read_many_async(_requests(queue)))
+    return _finish(fetches, out)
+
+
+def _rounds(reads: Sequence[Steps[Any]]
+            ) -> Generator[dict[int, Fetch], dict[int, list[Any]], list[Any]]:
+    """The rounds of many reads: yields each round's fetches, receives their results."""
     results: list[Any] = [None] * len(reads)
     pending: dict[int, Fetch | Decode] = {}
 
@@ -123,7 +149,7 @@ def run_many(reads: Sequence[Steps[Any]]) -> list[Any]:
             fetches = {i: s for i, s in pending.items() if isinstance(s, Fetch)}
             if fetches:
                 # Decodes wait for every fetch, so they all run as one batch.
-                got = _fetch_all(fetches)
+                got = yield fetches
                 for i in fetches:
                     advance(i, reads[i].send, got[i])
                 continue
@@ -143,3 +169,32 @@ def run_many(reads: Sequence[Steps[Any]]) -> list[Any]:
         for steps in reads:
             steps.close()
     return results
+
+
+def run_many(reads: Sequence[Steps[Any]]) -> list[Any]:
+    """Drive many reads together: each round's requests at once, then one decode batch.
+
+    The first error raised by a read is raised (the other reads are closed).
+    """
+    rounds = _rounds(reads)
+    try:
+        fetches = next(rounds)
+        while True:
+            fetches = rounds.send(_fetch_all(fetches))
+    except StopIteration as stop:
+        return list(stop.value)
+
+
+async def run_many_async(reads: Sequence[Steps[Any]]) -> list[Any]:
+    """:func:`run_many` on a running event loop: requests awaited, decodes on this thread.
+
+    For small reads (a window) whose sources' batch readers serve the running
+    loop (``read_many_async``): no thread hop at all.
+    """
+    rounds = _rounds(reads)
+    try:
+        fetches = next(rounds)
+        while True:
+            fetches = rounds.send(await _fetch_all_async(fetches))
+    except StopIteration as stop:
+        return list(stop.value)
