@@ -111,3 +111,55 @@ def test_blosc_and_chain_caches_within_their_documented_bound(probe: dict[str, o
     # state per thread; the chain two scratch buffers of at most SCRATCH_KEEP.
     assert all(c <= _chain.SCRATCH_KEEP for c in probe["scratch"])  # type: ignore[attr-defined]
     assert probe["rss_blosc"] - probe["rss0"] < 24 * MiB  # type: ignore[operator]
+
+
+_THREADS_PROBE = textwrap.dedent('''
+    import os, threading
+    import numpy as np
+    from zcodecs import lowlevel as L
+    from zcodecs._ext import _chain
+    PAGE = os.sysconf("SC_PAGE_SIZE")
+
+    def rss():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * PAGE
+
+    data = np.random.default_rng(1).integers(0, 256, 6 << 20, np.uint8).tobytes()
+    plan = L.ChainPlan([("blosc", 1, "lz4", 1, "noshuffle", 0), ("zstd", 1, False)])
+    kept = []
+
+    def work():
+        # the chain's scratch holds the ~6 MiB blosc frame between its stages;
+        # blosc's holds a 2 MiB block buffer, a deflate stream, an LZ4HC state
+        out = np.empty(len(data), np.uint8)
+        L.chain_decode_into(plan, L.chain_encode(plan, [data]), [out])
+        kept.append(max(_chain._scratch_capacity()))
+        for cname in ("lz4hc", "zlib"):
+            L.blosc_compress(data, typesize=1, cname=cname, clevel=1, blocksize=2 << 20)
+
+    def one_thread():
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+
+    for _ in range(4):
+        one_thread()
+    res = {"rss_warm": rss()}
+    for _ in range(40):
+        one_thread()
+    res["rss_end"] = rss()
+    res["kept"] = min(kept)
+    print(repr(res))
+''')
+
+
+def test_thread_state_is_freed_with_its_thread() -> None:
+    # 40 threads each leave ~9 MiB of chain and blosc scratch behind if the
+    # per-thread capsules' destructors do not free it (~360 MiB in all).
+    env, cwd = python_env()
+    out = subprocess.run([sys.executable, "-c", _THREADS_PROBE], capture_output=True,
+                         text=True, check=True, env=env, cwd=cwd).stdout
+    res = ast.literal_eval(out.strip().splitlines()[-1])
+    assert res["kept"] >= 6 * MiB  # each thread did hold the big scratch
+    grown = res["rss_end"] - res["rss_warm"]
+    assert grown < 48 * MiB, grown / MiB

@@ -627,3 +627,36 @@ def test_concurrent_use_of_one_string_array() -> None:
         t.join(timeout=120)
     assert not any(t.is_alive() for t in threads)
     assert results == [True] * 20
+
+
+@pytest.mark.parametrize("kind", ["U", "string"])
+def test_array_rewritten_while_encoding(kind: str) -> None:
+    # Both kinds are read without the GIL, measured then written.  Another
+    # thread flips every item between a 1-byte and a 4-byte-per-character
+    # text: the write pass must refuse a changed size instead of running
+    # past the bytes measured, and whatever it returns must be a whole layout.
+    n, short, long = 20_000, "a" * 8, "\U0001f600" * 8
+    dtype = np.dtype("U8") if kind == "U" else STRING
+    arr = np.full(n, short, dtype=dtype)
+    states = [np.full(n, v, dtype=dtype) for v in (short, long)]
+    stop = threading.Event()
+
+    def rewrite() -> None:
+        while not stop.is_set():
+            for state in states:
+                np.copyto(arr, state)
+
+    writer = threading.Thread(target=rewrite)
+    writer.start()
+    try:
+        for _ in range(100):
+            try:
+                encoded = L.vlen_encode_utf8(arr)
+            except EncodeError as exc:
+                assert "the array was modified while it was being encoded" in str(exc)
+                continue
+            text = "".join(L.vlen_decode_utf8(encoded, n).tolist())
+            assert set(text) <= {"a", "\U0001f600"}
+    finally:
+        stop.set()
+        writer.join()

@@ -13,7 +13,6 @@ builds a zstd context per call, 10x the cost of decoding a 4 KiB chunk).
 """
 
 from cpython.object cimport PyObject
-from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 from libc.limits cimport INT_MAX
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint32_t
 from libc.stdlib cimport calloc, free, malloc
@@ -49,6 +48,7 @@ from zcodecs._ext._buffers cimport (
 )
 from zcodecs._ext._shuffle cimport shuffle_block, unshuffle_block
 from zcodecs._ext._pybytes cimport drop_bytes, finish_bytes, new_bytes, zc_bytes_data
+from zcodecs._ext._scratch cimport thread_scratch
 from zcodecs._ext._status cimport (
     ZC_ERR_DECODE,
     ZC_ERR_MEMORY,
@@ -247,24 +247,18 @@ cdef enum:
     MAX_CACHED_BLOCK = 4 << 20
 
 
-cdef void _free_scratch(object capsule) noexcept:
-    cdef Scratch* s = <Scratch*>PyCapsule_GetPointer(capsule, b"zcodecs.blosc.scratch")
+cdef void _release_scratch(void* state) noexcept nogil:
+    """Free what a Scratch holds (a thread's, a pool worker's)."""
+    cdef Scratch* s = <Scratch*>state
     if s.deflater_ready:
         deflateEnd(&s.deflater)
     free(s.lz4hc_state)
     free(s.block)
-    free(s)
 
 
 cdef Scratch* _thread_scratch() except NULL:
-    cap = getattr(_local, "scratch", None)
-    if cap is not None:
-        return <Scratch*>PyCapsule_GetPointer(cap, b"zcodecs.blosc.scratch")
-    cdef Scratch* s = <Scratch*>calloc(1, sizeof(Scratch))
-    if s is NULL:
-        raise MemoryError("blosc: cannot allocate per-thread scratch state")
-    _local.scratch = PyCapsule_New(s, b"zcodecs.blosc.scratch", _free_scratch)
-    return s
+    return <Scratch*>thread_scratch(_local, b"zcodecs.blosc.scratch", sizeof(Scratch),
+                                    _release_scratch, "blosc")
 
 
 cdef Scratch* blosc_thread_scratch() except NULL:

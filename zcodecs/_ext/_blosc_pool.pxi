@@ -219,10 +219,7 @@ cdef uint8_t* _pool_stage(size_t n) noexcept nogil:
 
 
 cdef void _free_worker_state(Worker* w) noexcept nogil:
-    if w.own.deflater_ready:
-        deflateEnd(&w.own.deflater)
-    free(w.own.lz4hc_state)
-    free(w.own.block)
+    _release_scratch(&w.own)
     if w.cctx is not NULL:
         ZSTD_freeCCtx(w.cctx)
     if w.dctx is not NULL:

@@ -19,7 +19,6 @@ output buffer, the encoded result straight into the returned ``bytes``.
 import threading
 
 from cpython.object cimport PyObject
-from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 from cpython.ref cimport Py_XDECREF
 from libc.limits cimport INT_MAX
 from libc.stdint cimport int32_t, int64_t, uint8_t
@@ -48,6 +47,7 @@ from zcodecs._ext._gzip cimport (
     gzip_inflate_init,
 )
 from zcodecs._ext._pybytes cimport finish_bytes, new_bytes, zc_bytes_data
+from zcodecs._ext._scratch cimport thread_scratch, thread_scratch_peek
 from zcodecs._ext._status cimport (
     ZC_ERR_ENCODE,
     ZC_ERR_MEMORY,
@@ -167,23 +167,16 @@ cdef struct Ctx:
 _local = threading.local()
 
 
-cdef void _free_scratch(object capsule) noexcept:
-    cdef ChainScratch* s = <ChainScratch*>PyCapsule_GetPointer(capsule, b"zcodecs.chain.scratch")
+cdef void _release_scratch(void* state) noexcept nogil:
+    cdef ChainScratch* s = <ChainScratch*>state
     zc_buf_free(&s.buf[0])
     zc_buf_free(&s.buf[1])
-    free(s)
 
 
 cdef ChainScratch* _thread_scratch() except NULL:
     """This thread's scratch buffers, created on first use, freed with the thread."""
-    cap = getattr(_local, "scratch", None)
-    if cap is not None:
-        return <ChainScratch*>PyCapsule_GetPointer(cap, b"zcodecs.chain.scratch")
-    cdef ChainScratch* s = <ChainScratch*>calloc(1, sizeof(ChainScratch))
-    if s is NULL:
-        raise MemoryError("chain: cannot allocate per-thread scratch state")
-    _local.scratch = PyCapsule_New(s, b"zcodecs.chain.scratch", _free_scratch)
-    return s
+    return <ChainScratch*>thread_scratch(_local, b"zcodecs.chain.scratch",
+                                         sizeof(ChainScratch), _release_scratch, "chain")
 
 
 cdef void _trim_scratch(ChainScratch* s) noexcept nogil:
@@ -380,8 +373,7 @@ include "_chain_encode.pxi"
 
 def _scratch_capacity():
     """Bytes held by this thread's two scratch buffers (between calls)."""
-    cap = getattr(_local, "scratch", None)
-    if cap is None:
+    cdef ChainScratch* s = <ChainScratch*>thread_scratch_peek(_local, b"zcodecs.chain.scratch")
+    if s is NULL:
         return (0, 0)
-    cdef ChainScratch* s = <ChainScratch*>PyCapsule_GetPointer(cap, b"zcodecs.chain.scratch")
     return (s.buf[0].cap, s.buf[1].cap)

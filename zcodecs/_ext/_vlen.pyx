@@ -2,9 +2,10 @@
 # a uint32 little-endian item count, then for each item in C order a uint32
 # little-endian byte length followed by the bytes.
 #
-# Every loop over payload bytes runs without the GIL.  Encoders gather
-# (pointer, length) spans while holding the GIL, size the output exactly,
-# allocate it once and copy without the GIL.  Decoders validate the whole
+# Every loop over payload bytes runs without the GIL.  Encoders size the
+# output exactly (bytes and str elements with the GIL, which records their
+# (pointer, length) spans; U and StringDType arrays without it), allocate it
+# once and write it without the GIL.  Decoders validate the whole
 # buffer structure without the GIL before allocating any element, so a
 # hostile buffer costs no more than one pass over it.
 
@@ -31,7 +32,6 @@ from zcodecs._ext._buffers cimport (
     check_size_arg,
     init_view,
     release,
-    view_held,
 )
 from zcodecs._ext._pybytes cimport drop_bytes, finish_bytes, new_bytes, zc_bytes_data
 
@@ -144,6 +144,7 @@ cdef enum:
     _MISSING = 8          # encode: a StringDType missing value without a string form
     _LOAD_FAILED = 9      # encode: NpyString_load failed
     _CHANGED = 10         # encode: the array changed between sizing and copying
+    _TOO_BIG = 11         # encode: the chunk would exceed the largest bytes object
 
 
 cdef struct _Span:
@@ -183,6 +184,9 @@ cdef inline bint _next_item(const uint8_t* buf, size_t nbytes, size_t off,
 
 
 include "_vlen_decode.pxi"
+
+
+include "_vlen_items.pxi"
 
 
 include "_vlen_encode.pxi"
