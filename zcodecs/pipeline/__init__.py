@@ -13,6 +13,7 @@ from zcodecs.pipeline._fill import fill_array, is_all_fill
 from zcodecs.pipeline._locks import key_lock
 from zcodecs.pipeline._pipeline import CodecPipeline
 from zcodecs.pipeline._pool import get_num_threads, in_worker, run_groups, set_num_threads
+from zcodecs.pipeline._v2 import v2_codecs
 
 __all__ = [
     "CodecChain",
@@ -25,4 +26,5 @@ __all__ = [
     "run_groups",
     "set_num_threads",
     "split_chain",
+    "v2_codecs",
 ]
