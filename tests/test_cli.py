@@ -217,6 +217,27 @@ def test_v2_unsupported_codecs(tmp_path):
     assert row["compressor"]["id"] == "lz4" and row["chunks_present"] == 2
 
 
+@pytest.mark.parametrize(("filters", "compressor", "words"), [
+    ([{"id": "delta", "dtype": "<i4"}], {"id": "lz4"}, "filter 'delta'"),
+    ([{"id": "shuffle"}], {"id": "bz2", "level": 1}, "compressor 'bz2'"),
+    ([{"id": "shuffle", "elementsize": 4}, {"id": "vlen-utf8"}], None, "cannot follow"),
+    (None, {"id": "zlib", "level": 10}, "'level' must be between"),
+    ([{"id": "crc32c", "location": "start"}, {"id": "shuffle"}], {"id": "zlib"}, None),
+])
+def test_v2_unsupported_reason(filters, compressor, words):
+    from zcodecs.cli.v2 import unsupported_reason
+    from zcodecs.metadata import ArrayMetadataV2
+
+    meta = ArrayMetadataV2.from_dict({
+        "zarr_format": 2, "shape": [10], "chunks": [5], "dtype": "<i4", "fill_value": 0,
+        "order": "C", "filters": filters, "compressor": compressor})
+    reason = unsupported_reason(meta)
+    if words is None:
+        assert reason is None
+    else:
+        assert reason is not None and reason.startswith("unsupported codec") and words in reason
+
+
 # ----------------------------------------------------------------- progress bar
 
 

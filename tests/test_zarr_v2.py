@@ -189,3 +189,22 @@ def test_codecs_zcodecs_lacks_stay_adapted_and_share_the_spec_cache(tmp_path) ->
     with pipeline_path("zarr"):  # the adapter writes the stored byte order (">i4")
         np.testing.assert_array_equal(zarr.open_array(tmp_path / "v2", mode="r")[...],
                                       np.arange(30))
+
+
+def test_v2_pipeline_pickles_and_converts_on_first_use(tmp_path) -> None:
+    import pickle
+
+    with pipeline_path("zcodecs"):
+        arr = zarr.create_array(store=tmp_path / "p", shape=(20, 6), chunks=(8, 6), dtype=">f8",
+                                zarr_format=2, compressors=numcodecs.Zlib(level=2),
+                                filters=[numcodecs.Shuffle(elementsize=8)], order="F")
+        pipe = arr._async_array.codec_pipeline
+        assert pipe._inner is None  # the v2 chain needs the chunks' data type and order
+        again = pickle.loads(pickle.dumps(pipe))
+        assert again == pipe and again._inner is None
+        arr[...] = np.arange(120.0).reshape(20, 6)
+        assert_native(arr)
+        chain = inner_of(arr).codecs
+        assert [type(c).__name__ for c in chain] == ["TransposeCodec", "BytesCodec",
+                                                    "V2ShuffleCodec", "V2ZlibCodec"]
+        assert chain[1].endian.value == "big"

@@ -34,13 +34,15 @@ def unsupported_reason(meta: ArrayMetadataV2) -> str | None:
     """Why zcodecs cannot decode the array's chunks, or None if it can."""
     try:
         _pipeline(meta)
-    except UnknownCodecError:
-        ids = [f.get("id") if isinstance(f, dict) else f for f in meta.filters or ()]
-        comp = meta.compressor
-        cid = comp.get("id") if isinstance(comp, dict) else comp
-        missing = [i for i in [*ids, cid] if i is not None and i not in BUILTIN_V2_CODECS]
-        return (f"unsupported codec: v2 {'filter' if cid not in missing else 'compressor'} "
-                f"{missing[0]!r} (zcodecs decodes {', '.join(SUPPORTED_CODECS)})")
+    except UnknownCodecError as e:
+        steps = [("filter", f) for f in meta.filters or ()]
+        steps += [("compressor", meta.compressor)] if meta.compressor is not None else []
+        for kind, entry in steps:
+            cid = entry.get("id") if isinstance(entry, dict) else entry
+            if cid not in BUILTIN_V2_CODECS:
+                return (f"unsupported codec: v2 {kind} {cid!r} (zcodecs decodes "
+                        f"{', '.join(SUPPORTED_CODECS)})")
+        return f"unsupported codec: {e}"
     except (CodecChainError, ConfigurationError) as e:
         return f"unsupported codec: {e}"
     return None
