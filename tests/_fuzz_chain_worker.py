@@ -24,7 +24,7 @@ from zcodecs.codecs import (
 )
 from zcodecs.dtype import parse_dtype
 from zcodecs.metadata import ArraySpec
-from zcodecs.pipeline import CodecPipeline
+from zcodecs.pipeline import CodecPipeline, v2_codecs
 
 
 def cases():
@@ -51,7 +51,19 @@ def cases():
         ("shard+crc32c", [ShardingCodec(chunk_shape=(8, 8), codecs=[BytesCodec()],
                                         index_codecs=[BytesCodec()]), Crc32cCodec()],
          shard_spec, True),
+        # Zarr v2 chains (numcodecs configs): F order, byte filters, zlib
+        ("v2 shuffle+crc32c+zlib (F)",
+         v2(spec, "F", [{"id": "shuffle", "elementsize": 4}, {"id": "crc32c"}],
+            {"id": "zlib", "level": 5}), spec, False),
+        ("v2 zlib", v2(spec, "C", [], {"id": "zlib", "level": 1}), spec, False),
+        ("v2 crc32c-start+blosc", v2(spec, "C", [{"id": "crc32c", "location": "start"}],
+                                     {"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": -1,
+                                      "blocksize": 0}), spec, False),
     ]
+
+
+def v2(spec, order, filters, compressor):
+    return v2_codecs(filters, compressor, dtype=spec.dtype, order=order, ndim=spec.ndim)
 
 
 def main() -> int:

@@ -683,6 +683,7 @@ def fuzz_max_size(fz: Fuzz, rng: np.random.Generator, rounds: int) -> None:
     n = len(data)
     frames = {
         "gzip": (L.gzip_decompress, L.gzip_compress(data)),
+        "zlib": (L.zlib_decompress, L.zlib_compress(data)),
         "zstd": (L.zstd_decompress, L.zstd_compress(data)),
         "zstd-stream": (L.zstd_decompress, __import__("zstandard").ZstdCompressor(
             write_content_size=False).compress(data)),

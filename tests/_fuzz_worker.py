@@ -112,6 +112,9 @@ def main() -> int:
         cases.append((L.zstd_compress(data, checksum=True), L.zstd_decompress))
     elif which == "gzip":
         cases.append((L.gzip_compress(data), L.gzip_decompress))
+    elif which == "zlib":
+        cases.append((L.zlib_compress(data, level=5), L.zlib_decompress))
+        cases.append((L.zlib_compress(data[:3000], level=0), L.zlib_decompress))  # stored
     else:
         raise SystemExit(f"unknown decoder {which}")
     fz = Fuzz()

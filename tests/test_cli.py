@@ -170,18 +170,39 @@ def test_info_and_verify_with_codecs_around_sharding(tmp_path):
 
 
 def test_v2_unsupported_codecs(tmp_path):
-    zl = zarr_array(tmp_path / "zlib", shape=(20,), chunks=(10,), dtype="i4", zarr_format=2,
-                    compressors=numcodecs.Zlib(level=1))
-    zl[:] = 1
+    lz4 = zarr_array(tmp_path / "lz4", shape=(20,), chunks=(10,), dtype="i4", zarr_format=2,
+                     compressors=numcodecs.LZ4())
+    lz4[:] = 1
     delta = zarr_array(tmp_path / "delta", shape=(20,), chunks=(10,), dtype="i4",
                        zarr_format=2, filters=[numcodecs.Delta(dtype="i4")])
     delta[:] = 1
-    assert_one_line_error(run_cli("verify", str(tmp_path / "zlib"), cwd=tmp_path),
-                          "unsupported codec", "zlib")
+    assert_one_line_error(run_cli("verify", str(tmp_path / "lz4"), cwd=tmp_path),
+                          "unsupported codec", "compressor 'lz4'")
     assert_one_line_error(run_cli("verify", str(tmp_path / "delta"), cwd=tmp_path),
-                          "unsupported codec", "delta")
-    row = info_json(tmp_path / "zlib", tmp_path)["arrays"][0]  # info needs no decoder
-    assert row["compressor"] == {"id": "zlib", "level": 1} and row["chunks_present"] == 2
+                          "unsupported codec", "filter 'delta'")
+    row = info_json(tmp_path / "lz4", tmp_path)["arrays"][0]  # info needs no decoder
+    assert row["compressor"]["id"] == "lz4" and row["chunks_present"] == 2
+
+
+@pytest.mark.parametrize(("filters", "compressor", "words"), [
+    ([{"id": "delta", "dtype": "<i4"}], {"id": "lz4"}, "filter 'delta'"),
+    ([{"id": "shuffle"}], {"id": "bz2", "level": 1}, "compressor 'bz2'"),
+    ([{"id": "shuffle", "elementsize": 4}, {"id": "vlen-utf8"}], None, "cannot follow"),
+    (None, {"id": "zlib", "level": 10}, "'level' must be between"),
+    ([{"id": "crc32c", "location": "start"}, {"id": "shuffle"}], {"id": "zlib"}, None),
+])
+def test_v2_unsupported_reason(filters, compressor, words):
+    from zcodecs.cli.v2 import unsupported_reason
+    from zcodecs.metadata import ArrayMetadataV2
+
+    meta = ArrayMetadataV2.from_dict({
+        "zarr_format": 2, "shape": [10], "chunks": [5], "dtype": "<i4", "fill_value": 0,
+        "order": "C", "filters": filters, "compressor": compressor})
+    reason = unsupported_reason(meta)
+    if words is None:
+        assert reason is None
+    else:
+        assert reason is not None and reason.startswith("unsupported codec") and words in reason
 
 
 # ----------------------------------------------------------------- progress bar

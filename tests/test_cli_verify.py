@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numcodecs
+import numpy as np
 import pytest
 from _cli_stores import (
     chunk_files,
@@ -126,6 +128,28 @@ def test_verify_v2_strings(tmp_path):
     truncate(tmp_path / "raw" / "1", 30)  # the header still claims 7 items
     assert {k for k, _, _ in problems(verify_json(tmp_path / "raw", tmp_path, status=1))} \
         == {"1"}
+
+
+V2_CHAINS = {  # v2 filter chains verify decodes with the pipeline (store name -> kwargs)
+    "zlib-f": dict(dtype=">f4", order="F", compressors=numcodecs.Zlib(level=5)),
+    "shuffle-crc-blosc": dict(dtype="<i8", filters=[numcodecs.Shuffle(elementsize=8),
+                                                    numcodecs.CRC32C()],
+                              compressors=numcodecs.Blosc("lz4", 5, shuffle=-1)),
+    "crc-start-gzip": dict(dtype="<u2", filters=[numcodecs.CRC32C(location="start")],
+                           compressors=numcodecs.GZip(level=1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(V2_CHAINS))
+def test_verify_v2_filter_chains(tmp_path, name):
+    a = zarr_array(tmp_path / name, shape=(30, 20), chunks=(10, 8), zarr_format=2,
+                   fill_value=0, **V2_CHAINS[name])
+    a[:] = np.arange(600).reshape(30, 20) % 251
+    doc = verify_json(tmp_path / name, tmp_path)
+    assert doc["arrays"][0]["chunks_decoded"] == 9 and doc["ok"]
+    flip_byte(tmp_path / name / "1.1", (tmp_path / name / "1.1").stat().st_size // 2)
+    assert {k for k, _, _ in problems(verify_json(tmp_path / name, tmp_path, status=1))} \
+        == {"1.1"}
 
 
 def test_large_shards_are_read_by_ranges(stores, tmp_path, monkeypatch):

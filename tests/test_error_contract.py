@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip as _gzip
 import threading
+import zlib as _zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ DATA = bytes(range(256)) * 64
 ZSTD = L.zstd_compress(DATA)
 ZSTD_SUM = L.zstd_compress(DATA, checksum=True)
 GZIP = L.gzip_compress(DATA)
+ZLIB = L.zlib_compress(DATA, level=5)
 BLOSC = L.blosc_compress(DATA, typesize=4)
 VLEN = L.vlen_encode_bytes(np.array([b"ab", b"c"], dtype=object))
 PLAN = L.ChainPlan([("zstd", 3, False)])
@@ -91,6 +93,26 @@ ROWS: list[tuple[str, Callable[[], Any], type[BaseException]]] = [
      E.ChecksumError),
     ("gzip_decompress", lambda: L.gzip_decompress(GZIP, out=bytearray(3)), E.OutputSizeError),
     ("gzip_decompress", lambda: L.gzip_decompress(*_overlapping(GZIP, len(DATA))),
+     E.BufferOverlapError),
+    ("zlib_compress", lambda: L.zlib_compress(DATA, level=10), CV),
+    ("zlib_compress", lambda: L.zlib_compress(DATA, level=None), CT),
+    ("zlib_compress", lambda: L.zlib_compress(DATA, level=2**64), CV),
+    ("zlib_compress", lambda: L.zlib_compress(object()), E.BufferTypeError),
+    ("zlib_decompress", lambda: L.zlib_decompress(ZLIB, max_size=1.5), CT),
+    ("zlib_decompress", lambda: L.zlib_decompress(ZLIB, max_size=-1), CV),
+    ("zlib_decompress", lambda: L.zlib_decompress(ZLIB, max_size=3), E.SizeLimitError),
+    ("zlib_decompress", lambda: L.zlib_decompress(b"x\x9cjunk"), E.DecodeError),
+    ("zlib_decompress", lambda: L.zlib_decompress(ZLIB + b"\0"), E.DecodeError),
+    ("zlib_decompress", lambda: L.zlib_decompress(_flip(ZLIB, -1)), E.ChecksumError),
+    ("zlib_decompress", lambda: L.zlib_decompress(_flip(ZLIB, -4), out=bytearray(len(DATA))),
+     E.ChecksumError),
+    ("zlib_decompress", lambda: L.zlib_decompress(ZLIB, out=bytearray(3)), E.OutputSizeError),
+    ("zlib_decompress", lambda: L.zlib_decompress(ZLIB, out=bytearray(len(DATA) + 1)),
+     E.OutputSizeError),
+    ("zlib_decompress", lambda: L.zlib_decompress(ZLIB, out=b"ro" * 9000), E.BufferTypeError),
+    ("zlib_decompress", lambda: L.zlib_decompress(  # a preset dictionary
+        (c := _zlib.compressobj(zdict=b"abc")).compress(b"abc") + c.flush()), E.UnsupportedError),
+    ("zlib_decompress", lambda: L.zlib_decompress(*_overlapping(ZLIB, len(DATA))),
      E.BufferOverlapError),
     ("blosc_compress", lambda: L.blosc_compress(DATA, typesize=0), CV),
     ("blosc_compress", lambda: L.blosc_compress(DATA, typesize="4"), CT),
@@ -299,6 +321,8 @@ DECODERS: list[tuple[str, Callable[..., Any], bytes]] = [
      zstandard.ZstdCompressor(write_content_size=False).compress(DATA)),
     ("gzip", L.gzip_decompress, GZIP),
     ("gzip-stdlib", L.gzip_decompress, _gzip.compress(DATA, mtime=0)),
+    ("zlib", L.zlib_decompress, ZLIB),
+    ("zlib-stdlib", L.zlib_decompress, _zlib.compress(DATA, 9)),
     ("blosc", L.blosc_decompress, BLOSC),
 ]
 
@@ -373,10 +397,11 @@ def test_count_uses_the_same_size_rule_in_vlen() -> None:
 
 
 def _frames() -> list[tuple[str, Callable[..., Any], bytes]]:
-    return [("zstd", L.zstd_decompress, ZSTD), ("gzip", L.gzip_decompress, GZIP)]
+    return [("zstd", L.zstd_decompress, ZSTD), ("gzip", L.gzip_decompress, GZIP),
+            ("zlib", L.zlib_decompress, ZLIB)]
 
 
-@pytest.mark.parametrize(("label", "fn", "frame"), _frames(), ids=["zstd", "gzip"])
+@pytest.mark.parametrize(("label", "fn", "frame"), _frames(), ids=["zstd", "gzip", "zlib"])
 @pytest.mark.parametrize("where", ["same-start", "inside", "tail-overlap", "out-contains"])
 def test_decoders_refuse_overlapping_out(label: str, fn: Callable[..., Any], frame: bytes,
                                          where: str) -> None:

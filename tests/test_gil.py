@@ -23,6 +23,7 @@ BIG = np.cumsum(np.random.default_rng(5).normal(size=2 << 20)).astype(np.float32
 
 ZSTD = L.zstd_compress(BIG)
 GZIP = L.gzip_compress(BIG, level=1)
+ZLIB = L.zlib_compress(BIG, level=1)
 BLOSC = L.blosc_compress(BIG, typesize=4, cname="zlib", clevel=5)
 
 CALLS: dict[str, Callable[[], object]] = {
@@ -30,6 +31,9 @@ CALLS: dict[str, Callable[[], object]] = {
     "zstd_decompress": lambda: L.zstd_decompress(ZSTD),
     "gzip_compress": lambda: L.gzip_compress(BIG, level=9),
     "gzip_decompress": lambda: L.gzip_decompress(GZIP),
+    "zlib_compress": lambda: L.zlib_compress(BIG, level=9),
+    "zlib_decompress": lambda: L.zlib_decompress(ZLIB),
+    "zlib_decompress_out": lambda: L.zlib_decompress(ZLIB, bytearray(len(BIG))),
     "blosc_compress": lambda: L.blosc_compress(BIG, typesize=4, cname="zstd", clevel=9),
     "blosc_decompress": lambda: L.blosc_decompress(BLOSC),
 }

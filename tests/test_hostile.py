@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from zcodecs import errors
-from zcodecs.lowlevel import blosc_compress, blosc_decompress, gzip_decompress, zstd_decompress
+from zcodecs.lowlevel import (
+    blosc_compress,
+    blosc_decompress,
+    gzip_decompress,
+    zlib_decompress,
+    zstd_decompress,
+)
 
 WORKER = Path(__file__).with_name("_fuzz_worker.py")
 KERNELS_WORKER = Path(__file__).with_name("_fuzz_kernels_worker.py")
@@ -77,7 +83,7 @@ def check_known(family: str, stdout: str, default_rounds: bool) -> None:
     assert unsupported == UNSUPPORTED_VALID.get(family, {}), unsupported
 
 
-@pytest.mark.parametrize("decoder", ["blosc", "zstd", "gzip"])
+@pytest.mark.parametrize("decoder", ["blosc", "zstd", "gzip", "zlib"])
 def test_fuzz_decoder_in_subprocess(decoder: str) -> None:
     rounds = ROUNDS_OVERRIDE or 150
     out = run_worker(WORKER, decoder, str(rounds))
@@ -120,7 +126,8 @@ def test_double_decode_detects_unwritten_output() -> None:
     assert dict(fz.known) == {("special-uninit", "crafted"): 1}
 
 
-@pytest.mark.parametrize("decode", [blosc_decompress, zstd_decompress, gzip_decompress])
+@pytest.mark.parametrize("decode", [blosc_decompress, zstd_decompress, gzip_decompress,
+                                    zlib_decompress])
 @pytest.mark.parametrize("junk", [b"", b"\x00", b"\xff" * 15, b"\x02" * 16, bytes(100)])
 def test_garbage_raises_zcodecs_error(decode, junk: bytes) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(errors.DecodeError):

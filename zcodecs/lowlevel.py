@@ -40,7 +40,7 @@ from zcodecs._ext._blosc import (
 )
 from zcodecs._ext._chain import ChainPlan, chain_decode_into, chain_encode
 from zcodecs._ext._crc32c import crc32c
-from zcodecs._ext._gzip import gzip_compress, gzip_decompress
+from zcodecs._ext._gzip import gzip_compress, gzip_decompress, zlib_compress, zlib_decompress
 from zcodecs._ext._shard_index import pack_shard_index, unpack_shard_index
 from zcodecs._ext._shuffle import shuffle, unshuffle
 from zcodecs._ext._vlen import (
@@ -73,6 +73,8 @@ __all__ = [
     "vlen_decode_utf8",
     "vlen_encode_bytes",
     "vlen_encode_utf8",
+    "zlib_compress",
+    "zlib_decompress",
     "zstd_compress",
     "zstd_decompress",
 ]

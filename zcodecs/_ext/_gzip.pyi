@@ -1,4 +1,4 @@
-"""gzip (RFC 1952) compression through the system zlib, GIL released."""
+"""gzip (RFC 1952) and zlib (RFC 1950) streams through the system zlib, GIL released."""
 
 from typing import Any, TypeAlias, TypeVar
 
@@ -19,6 +19,13 @@ def gzip_compress(data: _BufferLike, *, level: int = 5) -> bytes:
 def gzip_decompress(data: _BufferLike, out: _Out | None = None, *,
                     max_size: int | None = None) -> bytes | _Out:
     """Decompress one or more concatenated gzip members."""
+
+def zlib_compress(data: _BufferLike, *, level: int = 1) -> bytes:
+    """Compress into one zlib stream, byte for byte what ``zlib.compress`` writes."""
+
+def zlib_decompress(data: _BufferLike, out: _Out | None = None, *,
+                    max_size: int | None = None) -> bytes | _Out:
+    """Decompress one zlib stream (trailing bytes refused)."""
 
 def _error_kind(code: int) -> tuple[str, str | None]:
     """Test hook: (zcodecs class name, zlib name) of a zlib return code while inflating."""

@@ -32,6 +32,7 @@ cdef extern from "zlib.h" nogil:
     int inflateEnd(z_streamp strm)
     int inflateReset(z_streamp strm)
     uLong crc32(uLong crc, const Bytef* buf, uInt len)
+    uLong adler32(uLong adler, const Bytef* buf, uInt len)
     int uncompress(Bytef* dest, uLong* destLen, const Bytef* source, uLong sourceLen)
 
     enum:

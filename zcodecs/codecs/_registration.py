@@ -1,4 +1,4 @@
-"""Built-in codecs in the metadata codec registry, and JSON entry -> codec object."""
+"""Built-in codecs in the metadata codec registry (v3 names, v2 numcodecs ids), JSON -> codec."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from zcodecs.codecs._config import short
 from zcodecs.errors import ConfigurationTypeError
 from zcodecs.metadata import codec_registry
 
-__all__ = ["BUILTIN_CODECS", "codec_from_dict", "register_builtin_codecs"]
+__all__ = ["BUILTIN_CODECS", "BUILTIN_V2_CODECS", "codec_from_dict", "register_builtin_codecs",
+           "v2_codec_from_dict"]
 
 
 def _builtin_classes() -> list[type[BaseCodec]]:
@@ -27,14 +28,37 @@ def _builtin_classes() -> list[type[BaseCodec]]:
             VLenBytesCodec, VLenUTF8Codec, ZstdCodec]
 
 
+def _builtin_v2_classes() -> list[Any]:
+    from zcodecs.codecs._v2_compressors import (
+        V2BloscCodec,
+        V2GzipCodec,
+        V2ZlibCodec,
+        V2ZstdCodec,
+    )
+    from zcodecs.codecs._v2_filters import (
+        V2Crc32cCodec,
+        V2ShuffleCodec,
+        V2VLenBytesCodec,
+        V2VLenUTF8Codec,
+    )
+
+    return [V2BloscCodec, V2Crc32cCodec, V2GzipCodec, V2ShuffleCodec, V2VLenBytesCodec,
+            V2VLenUTF8Codec, V2ZlibCodec, V2ZstdCodec]
+
+
 BUILTIN_CODECS: dict[str, type[BaseCodec]] = {}
+BUILTIN_V2_CODECS: dict[str, type[BaseCodec]] = {}
+"""The Zarr v2 codecs zcodecs runs natively, by numcodecs id."""
 
 
 def register_builtin_codecs() -> None:
-    """Register every built-in codec class under its v3 name (idempotent)."""
+    """Register every built-in codec class under its v3 name and v2 id (idempotent)."""
     for cls in _builtin_classes():
         BUILTIN_CODECS[cls.codec_name] = cls
         codec_registry.register(cls.codec_name, cls)
+    for cls in _builtin_v2_classes():
+        BUILTIN_V2_CODECS[cls.codec_id] = cls
+        codec_registry.register(cls.codec_id, cls, zarr_format=2)
 
 
 def codec_from_dict(entry: Any) -> BaseCodec:
@@ -58,4 +82,26 @@ def codec_from_dict(entry: Any) -> BaseCodec:
             f"a codec must be a codec object or a JSON entry, got {short(entry)}"
         )
     cls = codec_registry.get(entry.get("name"))  # type: ignore[arg-type]
+    return cls.from_dict(entry)  # type: ignore[attr-defined]
+
+
+def v2_codec_from_dict(entry: Any) -> BaseCodec:
+    """Build a Zarr v2 codec from its numcodecs config ``{"id": ..., **parameters}``.
+
+    Codec objects pass through unchanged.
+
+    Raises
+    ------
+    zcodecs.errors.UnknownCodecError
+        If no v2 codec is registered under the id (e.g. ``delta``, ``lz4``).
+    zcodecs.errors.ConfigurationError
+        If the config is invalid.
+    """
+    if isinstance(entry, BaseCodec):
+        return entry
+    if not isinstance(entry, Mapping):
+        raise ConfigurationTypeError(
+            f"a v2 codec must be a codec object or a numcodecs config, got {short(entry)}"
+        )
+    cls = codec_registry.get(entry.get("id"), zarr_format=2)  # type: ignore[arg-type]
     return cls.from_dict(entry)  # type: ignore[attr-defined]

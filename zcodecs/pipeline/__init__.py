@@ -22,6 +22,7 @@ from zcodecs.pipeline._fill import fill_array, is_all_fill
 from zcodecs.pipeline._locks import key_lock
 from zcodecs.pipeline._pipeline import CodecPipeline
 from zcodecs.pipeline._pool import get_num_threads, in_worker, run_groups, set_num_threads
+from zcodecs.pipeline._v2 import v2_codecs
 
 __all__ = [
     "CodecChain",
@@ -39,4 +40,5 @@ __all__ = [
     "set_shard_index_cache_size",
     "shard_index_cache_info",
     "split_chain",
+    "v2_codecs",
 ]

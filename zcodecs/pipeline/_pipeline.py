@@ -14,7 +14,7 @@ from zcodecs.codecs import ArrayBytesCodec, BytesCodec
 from zcodecs.dtype import HasItemSize
 from zcodecs.errors import ConfigurationError, DecodeError, EncodeError
 from zcodecs.lowlevel import ChainPlan
-from zcodecs.metadata import ArraySpec
+from zcodecs.metadata import ArrayMetadataV2, ArraySpec
 from zcodecs.pipeline._chain import CodecChain, split_chain
 from zcodecs.pipeline._compiled import (
     decode_many,
@@ -26,6 +26,7 @@ from zcodecs.pipeline._compiled import (
 )
 from zcodecs.pipeline._io import read_batch, read_together_async, write_batch
 from zcodecs.pipeline._pool import run_groups, spec_bytes
+from zcodecs.pipeline._v2 import v2_codecs
 
 __all__ = ["CodecPipeline"]
 
@@ -80,17 +81,55 @@ class CodecPipeline:
 
     @classmethod
     def from_array_metadata(cls, metadata: Any, config: Any = None) -> CodecPipeline:
-        """The evolved pipeline of a v3 array's chunks (``ArrayMetadataV3``).
+        """The evolved pipeline of an array's chunks (``ArrayMetadataV3`` or ``V2``).
 
         Parameters
         ----------
-        metadata : ArrayMetadataV3
-            The array metadata; its ``codecs`` are resolved through the registry.
+        metadata : ArrayMetadataV3 or ArrayMetadataV2
+            The array metadata; v3 ``codecs`` are resolved through the registry,
+            v2 ``filters`` and ``compressor`` through its v2 part (numcodecs ids).
         config : ArrayConfig, optional
             Runtime settings for the chunk spec.
+
+        Raises
+        ------
+        zcodecs.errors.UnknownCodecError
+            For a codec zcodecs does not implement.
+        zcodecs.errors.CodecChainError, zcodecs.errors.ConfigurationError
+            For a chain or configuration zcodecs cannot run.
         """
+        spec = metadata.chunk_spec(config)
+        if isinstance(metadata, ArrayMetadataV2):
+            return cls.from_v2(metadata.filters, metadata.compressor, spec, order=metadata.order)
         pipeline = cls.from_codecs(metadata.codec_objects())
-        return pipeline.evolve_from_array_spec(metadata.chunk_spec(config))
+        return pipeline.evolve_from_array_spec(spec)
+
+    @classmethod
+    def from_v2(cls, filters: Iterable[Any] | None, compressor: Any, chunk_spec: ArraySpec,
+                *, order: str | None = None) -> CodecPipeline:
+        """The evolved pipeline of Zarr v2 chunks: ``filters``, then ``compressor``.
+
+        Parameters
+        ----------
+        filters : iterable or None
+            numcodecs configs (``{"id": ...}``) or v2 codec objects, in encode order.
+        compressor : dict or codec or None
+            The compressor.
+        chunk_spec : ArraySpec
+            The chunks' spec (shape and data type, the stored byte order included).
+        order : {"C", "F"}, optional
+            The chunks' memory order; ``chunk_spec.config.order`` by default.
+
+        Raises
+        ------
+        zcodecs.errors.UnknownCodecError
+            For a filter or compressor without a v2 codec in zcodecs.
+        zcodecs.errors.CodecChainError, zcodecs.errors.ConfigurationError
+            For filters zcodecs cannot chain, or an invalid config.
+        """
+        codecs = v2_codecs(filters, compressor, dtype=chunk_spec.dtype,
+                           order=order or chunk_spec.config.order, ndim=chunk_spec.ndim)
+        return cls.from_codecs(codecs).evolve_from_array_spec(chunk_spec)
 
     @property
     def codecs(self) -> tuple[Any, ...]:

@@ -1,7 +1,8 @@
 """zarr-python codecs zcodecs does not implement, run inside a zcodecs chain.
 
 A chain such as ``[Delta, bytes, zstd]`` (a numcodecs filter) or a Zarr v2
-array's ``V2Codec`` keeps running on zcodecs: the unknown codec becomes one
+array's ``V2Codec`` with a numcodecs id zcodecs lacks (``lz4``, ``bz2``,
+``delta``, ...) keeps running on zcodecs: the unknown codec becomes one
 link that calls zarr's own codec object through its public async API, on an
 event loop private to the calling worker thread; every other link stays
 compiled.  Such a link is as fast as zarr's codec itself, and it holds the
@@ -11,11 +12,12 @@ GIL while Python code runs (numcodecs' kernels release it).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -55,6 +57,10 @@ def to_zarr_spec(spec: ArraySpec) -> Any:
     with warnings.catch_warnings():  # a conversion, not a document zarr writes
         warnings.simplefilter("ignore", UnstableSpecificationWarning)
         zdtype = parse_data_type(json.loads(json.dumps(spec.dtype.to_json(3))), zarr_format=3)
+        endianness = getattr(spec.dtype, "endianness", None)
+        if endianness is not None and getattr(zdtype, "endianness", endianness) != endianness:
+            # v3 JSON has no byte order; a v2 array's data type carries the stored one
+            zdtype = dataclasses.replace(zdtype, endianness=endianness)  # type: ignore[call-arg]
         fill = zdtype.from_json_scalar(
             json.loads(json.dumps(spec.dtype.to_json_scalar(spec.fill_value, zarr_format=3))),
             zarr_format=3)
@@ -70,17 +76,16 @@ def to_zarr_spec(spec: ArraySpec) -> Any:
     return zspec
 
 
-def _from_zarr_spec(zspec: Any) -> ArraySpec:
-    from zcodecs.zarr._convert import SpecCache
-
-    return SpecCache().convert(zspec)
-
-
 class _Adapted:
-    """What the three adapter kinds share: zarr's codec, its JSON, its sizes."""
+    """What the three adapter kinds share: zarr's codec, its JSON, its sizes.
+
+    ``specs`` is the pipeline's :class:`~zcodecs.zarr._convert.SpecCache`
+    (converting a spec costs two JSON round trips; the cache does it once).
+    """
 
     codec_name: ClassVar[str] = "zarr-adapter"
     zarr_codec: Any
+    specs: Any
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Any:
@@ -94,7 +99,7 @@ class _Adapted:
     def resolve_metadata(self, chunk_spec: ArraySpec) -> ArraySpec:
         """zarr's codec decides (e.g. a numcodecs AsType changes the data type)."""
         resolved = self.zarr_codec.resolve_metadata(to_zarr_spec(chunk_spec))
-        return _from_zarr_spec(resolved)
+        return self.specs.convert(resolved)
 
     def compute_encoded_size(self, input_byte_length: int, chunk_spec: ArraySpec) -> int:
         """zarr's codec's encoded size."""
@@ -121,6 +126,7 @@ def _buf(data: Any) -> Any:
 @dataclass(frozen=True, eq=True, repr=False)
 class _ArrayArray(_Adapted, ArrayArrayCodec):
     zarr_codec: Any
+    specs: Any = field(default=None, compare=False, hash=False)
     is_fixed_size: ClassVar[bool] = False
 
     def decode_chunk(self, chunk: Any, chunk_spec: ArraySpec) -> Any:
@@ -147,6 +153,7 @@ def _conform(buffer: Any, spec: ArraySpec) -> np.ndarray[Any, Any]:
 @dataclass(frozen=True, eq=True, repr=False)
 class _ArrayBytes(_Adapted, ArrayBytesCodec):
     zarr_codec: Any
+    specs: Any = field(default=None, compare=False, hash=False)
     is_fixed_size: ClassVar[bool] = False
 
     def decode_chunk(self, chunk: Any, chunk_spec: ArraySpec) -> Any:
@@ -160,6 +167,7 @@ class _ArrayBytes(_Adapted, ArrayBytesCodec):
 @dataclass(frozen=True, eq=True, repr=False)
 class _BytesBytes(_Adapted, BytesBytesCodec):
     zarr_codec: Any
+    specs: Any = field(default=None, compare=False, hash=False)
     is_fixed_size: ClassVar[bool] = False
 
     def decode_chunk(self, chunk: Any, chunk_spec: ArraySpec) -> Any:
@@ -170,12 +178,19 @@ class _BytesBytes(_Adapted, BytesBytesCodec):
         return None if out is None else out.as_numpy_array()
 
 
-def adapt(zarr_codec: Any) -> BaseCodec | None:
-    """A zcodecs codec running ``zarr_codec``, or None if it is not a zarr codec."""
+def adapt(zarr_codec: Any, specs: Any = None) -> BaseCodec | None:
+    """A zcodecs codec running ``zarr_codec``, or None if it is not a zarr codec.
+
+    ``specs`` is the pipeline's spec cache (a private one when None).
+    """
+    if specs is None:
+        from zcodecs.zarr._convert import SpecCache
+
+        specs = SpecCache()
     if isinstance(zarr_codec, zabc.ArrayArrayCodec):
-        return _ArrayArray(zarr_codec)
+        return _ArrayArray(zarr_codec, specs)
     if isinstance(zarr_codec, zabc.ArrayBytesCodec):
-        return _ArrayBytes(zarr_codec)
+        return _ArrayBytes(zarr_codec, specs)
     if isinstance(zarr_codec, zabc.BytesBytesCodec):
-        return _BytesBytes(zarr_codec)
+        return _BytesBytes(zarr_codec, specs)
     return None

@@ -120,11 +120,12 @@ class ZcodecsCodecPipeline(ZarrCodecPipeline):
     """
 
     def __init__(self, codecs: Iterable[Any], inner: CodecPipeline | None = None,
-                 fallback: BatchedCodecPipeline | None = None) -> None:
+                 fallback: BatchedCodecPipeline | None = None,
+                 specs: SpecCache | None = None) -> None:
         self.codecs = tuple(codecs)
         self._inner = inner
         self._fallback = fallback
-        self._specs = SpecCache()
+        self._specs = SpecCache() if specs is None else specs
 
     # -- construction -----------------------------------------------------------------
 
@@ -137,11 +138,14 @@ class ZcodecsCodecPipeline(ZarrCodecPipeline):
         """
         codecs = tuple(codecs)
         codecs_from_list(codecs)
+        specs = SpecCache()
         try:
-            return cls(codecs, inner=CodecPipeline.from_codecs(convert_codecs(codecs)))
+            inner = CodecPipeline.from_codecs(convert_codecs(codecs, specs=specs))
+            return cls(codecs, inner=inner, specs=specs)
         except NotEvolvedError:
-            # e.g. Blosc without typesize: converted when zarr evolves the pipeline.
-            return cls(codecs)
+            # e.g. Blosc without typesize, or a v2 array's chain (it depends on the
+            # data type and order): converted with the first chunk's spec.
+            return cls(codecs, specs=specs)
         except (UnknownCodecError, ConfigurationError) as e:
             return cls._fall_back(codecs, e)
 
@@ -162,8 +166,11 @@ class ZcodecsCodecPipeline(ZarrCodecPipeline):
         evolved = tuple(c.evolve_from_array_spec(array_spec=array_spec) for c in self.codecs)
         if self._fallback is not None:
             return type(self)(evolved, fallback=BatchedCodecPipeline.from_codecs(evolved))
+        specs = SpecCache()
         try:
-            return type(self)(evolved, inner=CodecPipeline.from_codecs(convert_codecs(evolved)))
+            inner = CodecPipeline.from_codecs(
+                convert_codecs(evolved, specs=specs, spec=specs.convert(array_spec)))
+            return type(self)(evolved, inner=inner, specs=specs)
         except (UnknownCodecError, ConfigurationError) as e:
             return self._fall_back(evolved, e)
 
@@ -176,11 +183,12 @@ class ZcodecsCodecPipeline(ZarrCodecPipeline):
         if state["fallback"]:
             self.__init__(codecs, fallback=BatchedCodecPipeline.from_codecs(codecs))  # type: ignore[misc]
             return
+        specs = SpecCache()
         try:
-            inner = CodecPipeline.from_codecs(convert_codecs(codecs))
+            inner = CodecPipeline.from_codecs(convert_codecs(codecs, specs=specs))
         except NotEvolvedError:
             inner = None
-        self.__init__(codecs, inner=inner)  # type: ignore[misc]
+        self.__init__(codecs, inner=inner, specs=specs)  # type: ignore[misc]
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, ZcodecsCodecPipeline) and self.codecs == other.codecs
@@ -200,7 +208,8 @@ class ZcodecsCodecPipeline(ZarrCodecPipeline):
         inner = self._inner
         if inner is None:
             evolved = tuple(c.evolve_from_array_spec(array_spec=spec) for c in self.codecs)
-            inner = self._inner = CodecPipeline.from_codecs(convert_codecs(evolved))
+            inner = self._inner = CodecPipeline.from_codecs(
+                convert_codecs(evolved, specs=self._specs, spec=self._specs.convert(spec)))
         return inner
 
     @property
