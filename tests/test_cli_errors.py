@@ -243,3 +243,11 @@ def test_closed_stdout_exits_141_quietly(stores, tmp_path, args):
         assert proc.stderr == b""
     assert run_cli("verify", str(damaged), cwd=tmp_path).returncode == 1
     assert _closed_stdout("version", cwd=tmp_path).returncode == 141
+
+
+def test_bench_with_a_closed_stdout_exits_141_quietly(tmp_path):
+    proc = _closed_stdout("bench", "--quick", "--sections", "kernels", "--kernels", "crc32c",
+                          "--data", "int16", "--total-size", "64KiB", "--chunk-sizes", "4KiB",
+                          "--repeats", "1", "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 141, proc.stderr.decode()
+    assert b"Traceback" not in proc.stderr

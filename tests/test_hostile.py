@@ -20,6 +20,8 @@ from zcodecs.lowlevel import (
     zstd_decompress,
 )
 
+from _helpers import python_env
+
 WORKER = Path(__file__).with_name("_fuzz_worker.py")
 KERNELS_WORKER = Path(__file__).with_name("_fuzz_kernels_worker.py")
 
@@ -51,13 +53,13 @@ UNSUPPORTED_RE = re.compile(r"^unsupported-valid (.+): (\d+)$", re.M)
 
 
 def run_worker(script: Path, *args: str) -> str:
-    # The worker imports zcodecs exactly as this process does (installed, or
-    # an in-place build on PYTHONPATH, or the sanitized copy with the
-    # sanitizer runtimes preloaded: the environment is inherited); it runs
-    # from tests/ so the source tree never shadows the installed package.
+    # The worker imports the zcodecs this process tests (installed, an in-place
+    # build, or the sanitized copy with the sanitizer runtimes preloaded: the
+    # rest of the environment is inherited).
+    env, cwd = python_env()
     proc = subprocess.run(
         [sys.executable, str(script), *args], capture_output=True, text=True, timeout=900,
-        env=dict(os.environ), cwd=str(script.parent),
+        env=env, cwd=cwd,
     )
     assert proc.returncode == 0, (
         f"{script.name} {' '.join(args)} exited with {proc.returncode} "
@@ -161,7 +163,7 @@ def test_fuzz_codec_chains_and_shards_in_subprocess() -> None:
     worker = WORKER.with_name("_fuzz_chain_worker.py")
     proc = subprocess.run(
         [sys.executable, str(worker), str(ROUNDS_OVERRIDE or 150)], capture_output=True,
-        text=True, timeout=900, env=dict(os.environ), cwd=str(worker.parent),
+        text=True, timeout=900, env=python_env()[0], cwd=python_env()[1],
     )
     assert proc.returncode == 0, (
         f"chain fuzz worker exited with {proc.returncode} (negative = killed by a signal)\n"

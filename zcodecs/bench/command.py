@@ -171,11 +171,15 @@ def run_sections(sections: Sequence[Section], options: argparse.Namespace,
     return doc, status
 
 
+EXIT_BROKEN_PIPE = 141
+"""Exit status when stdout is closed early, as the rest of the command line (128 + SIGPIPE)."""
+
+
 def _quiet_broken_pipe() -> int:
-    """Stdout was closed early (``| head``): silence the final flush, exit 1."""
+    """Stdout was closed early (``| head``): silence the final flush, exit 141."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
-    return 1
+    return EXIT_BROKEN_PIPE
 
 
 def run_cli(args: argparse.Namespace) -> int:
