@@ -79,10 +79,14 @@ class E2ERow:
         return self.nbytes / self.seconds / 1e6
 
 
-def _median_time(fn: Callable[[], object], repeats: int) -> float:
+def _median_time(fn: Callable[[], object], repeats: int,
+                 before: Callable[[], object] | None = None) -> float:
+    """Median wall time of ``repeats`` calls after a warm-up (``before`` runs untimed)."""
     fn()
     samples = []
     for _ in range(repeats):
+        if before is not None:
+            before()
         t0 = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - t0)
@@ -249,9 +253,18 @@ def _measure(obj: Any, a: np.ndarray[Any, Any], repeats: int, starts: Any
     got = np.asarray(obj.read())
     if not np.array_equal(got, a):
         raise AssertionError(f"{type(obj).__name__} read back wrong data")
-    return {"write": _median_time(lambda: obj.write(a), repeats),
-            "read": _median_time(obj.read, repeats),
-            "window": _median_window(obj.window, starts)}
+    # Reads first, after the written files are flushed: the kernel writing
+    # back dirty pages meanwhile would tax whichever implementation runs then.
+    _flush()
+    times = {"read": _median_time(obj.read, repeats),
+             "window": _median_window(obj.window, starts)}
+    times["write"] = _median_time(lambda: obj.write(a), repeats, before=_flush)
+    return {k: times[k] for k in ("write", "read", "window")}
+
+
+def _flush() -> None:
+    if hasattr(os, "sync"):
+        os.sync()
 
 
 def run(*, sides: Sequence[int] = SIDES, stores: Sequence[str] = ("local", "memory"),
