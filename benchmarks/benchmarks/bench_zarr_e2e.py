@@ -46,7 +46,7 @@ class ZarrArrayAPI:
         self.tmp = tempfile.mkdtemp(prefix="zcodecs-asv-")
         where = "memory" if store == "memory" else os.path.join(self.tmp, "a.zarr")
         self.a = _array(self.side)
-        self.obj = be._open(zarr, impl, scenario, Geometry.for_side(self.side), where, self.a)
+        self.obj = be.open_impl(zarr, impl, scenario, Geometry.for_side(self.side), where, self.a)
         rng = np.random.default_rng(7)
         self.starts = rng.integers(0, self.side - be.WINDOW, size=(100, 2)).tolist()
 

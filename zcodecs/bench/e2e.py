@@ -31,16 +31,21 @@ import statistics
 import sys
 import tempfile
 import time
-import warnings
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from zcodecs import lowlevel as zl
+from zcodecs.bench._e2e_impls import (  # noqa: F401 (PIPELINES: re-exported)
+    PIPELINES,
+    WINDOW,
+    create_array,
+    impl_names,
+    open_impl,
+    raw_steps,
+    use_pipeline,
+)
 from zcodecs.bench._peers import Missing, zarr_internals
 from zcodecs.bench.chains import Geometry, make_array
 from zcodecs.bench.sections import SectionResult
@@ -48,15 +53,9 @@ from zcodecs.bench.sections import SectionResult
 __all__ = ["QUICK_SIDES", "SIDES", "E2ERow", "available", "format_rows", "main", "run",
            "run_section"]
 
-WINDOW = 64
 SIDES = (4096, 8192)
 QUICK_SIDES = (2048,)
 PEERS = ("zarrs", "tensorstore")
-PIPELINES = {
-    "zarr": "zarr.core.codec_pipeline.BatchedCodecPipeline",
-    "zcodecs": "zcodecs.zarr.ZcodecsCodecPipeline",
-    "zarrs": "zarrs.ZarrsCodecPipeline",
-}
 
 
 @dataclass
@@ -104,150 +103,6 @@ def _median_window(read: Callable[[int, int], object], starts: np.ndarray[Any, A
     return statistics.median(samples)
 
 
-# -- scenario metadata (written once by zarr, opened by every implementation) -----------
-
-def _create(zarr: Any, store: Any, scenario: str, g: Geometry, zarr_format: int = 3) -> Any:
-    zc = zarr.codecs
-    if scenario == "S1":
-        return zarr.create_array(store=store, shape=(g.side, g.side), dtype="float32",
-                                 chunks=(g.chunk, g.chunk), serializer=zc.BytesCodec(),
-                                 compressors=[zc.BloscCodec(cname="zstd", clevel=5,
-                                                            shuffle="shuffle", typesize=4)],
-                                 fill_value=0, overwrite=True, zarr_format=zarr_format)
-    return zarr.create_array(store=store, shape=(g.side, g.side), dtype="float32",
-                             shards=(g.shard, g.shard), chunks=(g.inner, g.inner),
-                             serializer=zc.BytesCodec(), compressors=[zc.ZstdCodec(level=3)],
-                             fill_value=0, overwrite=True)
-
-
-@contextmanager
-def _pipeline(zarr: Any, impl: str) -> Iterator[None]:
-    with zarr.config.set({"codec_pipeline.path": PIPELINES[impl]}):
-        yield
-
-
-class _ZarrImpl:
-    """One zarr-python codec pipeline on a local directory or a MemoryStore."""
-
-    def __init__(self, zarr: Any, impl: str, scenario: str, g: Geometry, where: str,
-                 a: np.ndarray[Any, Any]) -> None:
-        self.zarr, self.impl = zarr, impl
-        store = (zarr.storage.LocalStore(where) if where != "memory"
-                 else zarr.storage.MemoryStore())
-        with _pipeline(zarr, impl), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # zarrs warns of its fallback: noted instead
-            self.arr = _create(zarr, store, scenario, g)
-            self.arr[...] = a
-            self.arr = zarr.open_array(store, mode="r+")
-        self.note = self._pipeline_note()
-
-    def _pipeline_note(self) -> str:
-        pipe = self.arr._async_array.codec_pipeline
-        expected = PIPELINES[self.impl].rsplit(".", 1)[1]
-        if type(pipe).__name__ != expected:
-            return f"ran {type(pipe).__name__}"
-        if self.impl == "zarrs" and getattr(pipe, "impl", True) is None:
-            return "fell back to zarr's BatchedCodecPipeline (store not supported)"
-        if "zarr fallback" in repr(pipe):
-            return "fell back to zarr's BatchedCodecPipeline"
-        return ""
-
-    def write(self, a: np.ndarray[Any, Any]) -> None:
-        self.arr[...] = a
-
-    def read(self) -> Any:
-        return self.arr[...]
-
-    def window(self, y: int, x: int) -> Any:
-        return self.arr[y:y + WINDOW, x:x + WINDOW]
-
-
-class _TensorstoreImpl:
-    """tensorstore's zarr3 driver on the metadata zarr wrote (same codecs, same grid)."""
-
-    def __init__(self, ts: Any, zarr: Any, scenario: str, g: Geometry, where: str,
-                 a: np.ndarray[Any, Any]) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            _create(zarr, zarr.storage.LocalStore(tmp), scenario, g)
-            with open(os.path.join(tmp, "zarr.json")) as f:
-                metadata = json.load(f)
-        for key in ("zarr_format", "node_type", "attributes", "storage_transformers"):
-            metadata.pop(key, None)
-        kvstore = ({"driver": "memory"} if where == "memory"
-                   else {"driver": "file", "path": where})
-        spec = {"driver": "zarr3", "kvstore": kvstore, "metadata": metadata,
-                "create": True, "delete_existing": True}
-        context = ts.Context({"file_io_sync": False})
-        self.arr = ts.open(spec, context=context).result()
-        self.arr.write(a).result()
-        self.note = ""
-
-    def write(self, a: np.ndarray[Any, Any]) -> None:
-        self.arr.write(a).result()
-
-    def read(self) -> Any:
-        return self.arr.read().result()
-
-    def window(self, y: int, x: int) -> Any:
-        return self.arr[y:y + WINDOW, x:x + WINDOW].read().result()
-
-
-# -- the raw codec ceiling ---------------------------------------------------------------
-
-def _raw_steps(scenario: str, g: Geometry, a: np.ndarray[Any, Any], threads: int
-               ) -> dict[str, Callable[[], object]]:
-    n = g.chunk if scenario == "S1" else g.inner
-    blocks = [np.ascontiguousarray(a[i:i + n, j:j + n])
-              for i in range(0, g.side, n) for j in range(0, g.side, n)]
-    if scenario == "S1":
-        def enc(c: Any) -> bytes:
-            return zl.blosc_compress(c, typesize=4, cname="zstd", clevel=5, shuffle="shuffle")
-        dec: Callable[..., Any] = zl.blosc_decompress
-    else:
-        def enc(c: Any) -> bytes:
-            return zl.zstd_compress(c, level=3)
-        dec = zl.zstd_decompress
-    encoded = [enc(b) for b in blocks]
-    outs = [np.empty((n, n), "f4") for _ in blocks]
-    pool = ThreadPoolExecutor(threads)
-    per = max(1, len(blocks) // (threads * 4))
-
-    def run_split(fn: Callable[[int], object]) -> None:
-        list(pool.map(lambda lo: [fn(i) for i in range(lo, min(lo + per, len(blocks)))],
-                      range(0, len(blocks), per)))
-
-    return {"write": lambda: run_split(lambda i: enc(blocks[i])),
-            "read": lambda: run_split(lambda i: dec(encoded[i], out=outs[i]))}
-
-
-# -- runner ------------------------------------------------------------------------------
-
-def _impls(zarr: Any) -> list[str]:
-    names = ["zarr", "zcodecs"]
-    try:
-        import zarrs  # noqa: F401
-
-        names.append("zarrs")
-    except ImportError:
-        pass
-    try:
-        import tensorstore  # noqa: F401
-
-        names.append("tensorstore")
-    except ImportError:
-        pass
-    return names
-
-
-def _open(zarr: Any, impl: str, scenario: str, g: Geometry, where: str,
-          a: np.ndarray[Any, Any]) -> Any:
-    if impl == "tensorstore":
-        import tensorstore
-
-        return _TensorstoreImpl(tensorstore, zarr, scenario, g, where, a)
-    return _ZarrImpl(zarr, impl, scenario, g, where, a)
-
-
 def _measure(obj: Any, a: np.ndarray[Any, Any], repeats: int, starts: Any
              ) -> dict[str, float]:
     got = np.asarray(obj.read())
@@ -276,7 +131,7 @@ def run(*, sides: Sequence[int] = SIDES, stores: Sequence[str] = ("local", "memo
         raise RuntimeError(f"the zarr section cannot run: {zarr.reason}")
     from zcodecs.pipeline import get_num_threads
 
-    chosen = list(impls or _impls(zarr))
+    chosen = list(impls or impl_names(zarr))
     rows: list[E2ERow] = []
     rng = np.random.default_rng(7)
     for side in sides:
@@ -285,7 +140,7 @@ def run(*, sides: Sequence[int] = SIDES, stores: Sequence[str] = ("local", "memo
         starts = rng.integers(0, side - WINDOW, size=(windows, 2))
         for scenario in scenarios:
             label = f"{scenario} {side}"
-            raw = _raw_steps(scenario, g, a, get_num_threads())
+            raw = raw_steps(scenario, g, a, get_num_threads())
             for step, fn in raw.items():
                 rows.append(E2ERow(label, "-", step, "raw ceiling", _median_time(fn, repeats),
                                    a.nbytes, f"lowlevel on {get_num_threads()} threads"))
@@ -295,7 +150,7 @@ def run(*, sides: Sequence[int] = SIDES, stores: Sequence[str] = ("local", "memo
                         print(f"  {label} {store} {impl} ...", file=sys.stderr, flush=True)
                     with tempfile.TemporaryDirectory(prefix="zcodecs-e2e-") as tmp:
                         where = "memory" if store == "memory" else os.path.join(tmp, "a.zarr")
-                        obj = _open(zarr, impl, scenario, g, where, a)
+                        obj = open_impl(zarr, impl, scenario, g, where, a)
                         times = _measure(obj, a, repeats, starts)
                         note = obj.note
                         del obj
@@ -315,8 +170,8 @@ def _api_floor(zarr: Any, scenario: str, g: Geometry, store: str, starts: Any) -
     with tempfile.TemporaryDirectory(prefix="zcodecs-e2e-") as tmp:
         zstore = (zarr.storage.MemoryStore() if store == "memory"
                   else zarr.storage.LocalStore(os.path.join(tmp, "a.zarr")))
-        with _pipeline(zarr, "zcodecs"):
-            arr = _create(zarr, zstore, scenario, g)
+        with use_pipeline(zarr, "zcodecs"):
+            arr = create_array(zarr, zstore, scenario, g)
         return _median_window(lambda y, x: arr[y:y + WINDOW, x:x + WINDOW], starts)
 
 
