@@ -27,6 +27,16 @@ from distributed import Client, LocalCluster, get_task_stream
 import zcodecs
 import zcodecs.zarr as zz
 
+from _dask_worker import (
+    _BATCHES,
+    _counting,
+    batches_counted,
+    open_read_write,
+    pipeline_report,
+    set_pipeline_path,
+    start_counting,
+    worker_config,
+)
 from _helpers import python_env
 
 ZARR_PIPELINE = "zarr.core.codec_pipeline.BatchedCodecPipeline"
@@ -83,41 +93,7 @@ def sample():
     return np.round(np.random.default_rng(9).standard_normal(SHAPE) * 64).astype("f4")
 
 
-def pipeline_report(arr):
-    """Which pipeline runs ``arr`` here (run in workers too): class name, runner."""
-    pipe = arr._async_array.codec_pipeline
-    return type(pipe).__name__, repr(pipe).rsplit(", ", 1)[-1]
-
-
 ZCODECS_RUNS = ("ZcodecsCodecPipeline", "zcodecs)")
-
-# Batches zcodecs ran itself (not handed to zarr's fallback), in this process.
-_BATCHES: collections.Counter = collections.Counter()
-
-
-def _counting(name):
-    original = getattr(zz.ZcodecsCodecPipeline, name)
-
-    async def counted(self, *args, **kwargs):
-        if self._fallback is None:
-            _BATCHES[name] += 1
-        return await original(self, *args, **kwargs)
-
-    counted.counts_batches = True
-    return counted
-
-
-def start_counting():
-    """Count zcodecs' read and write batches in this (worker) process from now on."""
-    for name in ("read", "write"):
-        if not getattr(getattr(zz.ZcodecsCodecPipeline, name), "counts_batches", False):
-            setattr(zz.ZcodecsCodecPipeline, name, _counting(name))
-    _BATCHES.clear()
-
-
-def batches_counted():
-    return dict(_BATCHES)
-
 
 @pytest.fixture
 def batches(scheduler, monkeypatch):
@@ -282,18 +258,6 @@ def test_xarray_through_dask_runs_on_zcodecs(scheduler, batches, tmp_path):
     np.testing.assert_array_equal(read_with_zarr(tmp_path / "v"), ds["v"].values)
 
 
-def worker_config():
-    return zarr.config.get("codec_pipeline.path"), zcodecs.__file__
-
-
-def open_read_write(path):
-    """Open the array at ``path`` in a worker: its pipeline, a read, then a write."""
-    arr = zarr.open_array(zarr.storage.LocalStore(path))
-    total = float(arr[...].sum(dtype="f8"))
-    arr[8:16, 10:20] = -1
-    return pipeline_report(arr), total
-
-
 def test_workers_pick_up_the_pipeline_from_the_environment(cluster, tmp_path):
     expect = {(zz.PIPELINE_PATH, zcodecs.__file__)}
     assert set(cluster.run(worker_config).values()) == expect
@@ -305,10 +269,6 @@ def test_workers_pick_up_the_pipeline_from_the_environment(cluster, tmp_path):
     assert report == ZCODECS_RUNS and total == float(a.sum(dtype="f8"))
     a[8:16, 10:20] = -1
     np.testing.assert_array_equal(read_with_zarr(tmp_path), a)
-
-
-def set_pipeline_path(path):
-    zarr.config.set({"codec_pipeline.path": path})  # for good, not a context
 
 
 def test_arrays_shipped_to_workers_carry_their_pipeline(cluster, tmp_path):
