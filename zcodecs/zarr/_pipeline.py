@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import os
+import threading
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -33,7 +36,7 @@ _strict = os.environ.get("ZCODECS_ZARR_STRICT", "") not in ("", "0")
 
 INLINE_MAX_BYTES = 256 * 1024
 """Reads whose decoding touches fewer bytes than this run on the event loop's thread
-(no ``asyncio.to_thread`` hop): a 64x64 window of a sharded array decodes in
+(no hop to a worker thread): a 64x64 window of a sharded array decodes in
 tens of microseconds, less than handing it to a thread and back costs."""
 
 
@@ -88,6 +91,39 @@ def _runs_inline(pipe: CodecPipeline, entries: list[Any]) -> bool:
         if budget < 0:
             return False
     return True
+
+
+_workers: ThreadPoolExecutor | None = None
+_workers_guard = threading.Lock()
+
+
+async def in_worker_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` on one of zcodecs' own threads, awaited.
+
+    Not the loop's default executor (``asyncio.to_thread``): our workers block
+    on store round trips and per-key locks, and stores such as fsspec's
+    wrappers run their own calls on the default executor; sharing it, enough
+    concurrent writers to one chunk would leave the store no thread to finish
+    the write they all wait for.
+    """
+    global _workers
+    pool = _workers
+    if pool is None:
+        with _workers_guard:
+            if _workers is None:
+                _workers = ThreadPoolExecutor(max_workers=32, thread_name_prefix="zcodecs-zarr")
+            pool = _workers
+    return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(fn, *args))
+
+
+def _after_fork_in_child() -> None:
+    # The child has the executor object but none of its threads.
+    global _workers, _workers_guard
+    _workers, _workers_guard = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class ZcodecsFallbackWarning(UserWarning):
@@ -250,7 +286,7 @@ class ZcodecsCodecPipeline(ZarrCodecPipeline):
         pipe = self._pipeline(items[0][1])
         ours = [(None if b is None else b.as_numpy_array(), self._specs.convert(s))
                 for b, s in items]
-        arrays = await asyncio.to_thread(pipe.decode_batch, ours)
+        arrays = await in_worker_thread(pipe.decode_batch, ours)
         return [None if a is None else s.prototype.nd_buffer.from_numpy_array(a)
                 for a, (_, s) in zip(arrays, items, strict=True)]
 
@@ -264,7 +300,7 @@ class ZcodecsCodecPipeline(ZarrCodecPipeline):
         pipe = self._pipeline(items[0][1])
         ours = [(None if a is None else a.as_numpy_array(), self._specs.convert(s))
                 for a, s in items]
-        encoded = await asyncio.to_thread(pipe.encode_batch, ours)
+        encoded = await in_worker_thread(pipe.encode_batch, ours)
         return [None if e is None else s.prototype.buffer.from_array_like(
             np.frombuffer(e, dtype=np.uint8) if not isinstance(e, np.ndarray) else e)
             for e, (_, s) in zip(encoded, items, strict=True)]
@@ -316,7 +352,7 @@ class ZcodecsCodecPipeline(ZarrCodecPipeline):
             else:
                 pipe.read_sync(entries, out.as_ndarray_like(), drop_axes)
             return
-        await asyncio.to_thread(pipe.read_sync, entries, out.as_ndarray_like(), drop_axes)
+        await in_worker_thread(pipe.read_sync, entries, out.as_ndarray_like(), drop_axes)
 
     async def write(self, batch_info: Iterable[Any], value: Any,
                     drop_axes: tuple[int, ...] = ()) -> None:
@@ -332,4 +368,4 @@ class ZcodecsCodecPipeline(ZarrCodecPipeline):
         entries = self._entries(batch, writing=True, loop=loop)
         array = value.as_ndarray_like() if hasattr(value, "as_ndarray_like") \
             else np.asarray(value)
-        await asyncio.to_thread(pipe.write_sync, entries, array, drop_axes)
+        await in_worker_thread(pipe.write_sync, entries, array, drop_axes)
