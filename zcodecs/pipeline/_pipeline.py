@@ -5,15 +5,12 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from zcodecs.codecs import ArrayBytesCodec, BytesCodec
-from zcodecs.dtype import HasItemSize
+from zcodecs.codecs import ArrayBytesCodec
 from zcodecs.errors import ConfigurationError, DecodeError, EncodeError
-from zcodecs.lowlevel import ChainPlan
 from zcodecs.metadata import ArrayMetadataV2, ArraySpec
 from zcodecs.pipeline._chain import CodecChain, split_chain
 from zcodecs.pipeline._compiled import (
@@ -22,25 +19,13 @@ from zcodecs.pipeline._compiled import (
     encode_many,
     encode_one,
     fits,
-    make_chain_plan,
 )
 from zcodecs.pipeline._io import read_batch, read_together_async, write_batch
+from zcodecs.pipeline._plan import SpecPlan, make_spec_plan
 from zcodecs.pipeline._pool import run_groups, spec_bytes
 from zcodecs.pipeline._v2 import v2_codecs
 
 __all__ = ["CodecPipeline"]
-
-
-@dataclass(frozen=True)
-class _SpecPlan:
-    """What decoding or encoding one chunk of a given spec needs, worked out once."""
-
-    aa_specs: tuple[ArraySpec, ...]  # input spec of each array->array codec
-    ab_spec: ArraySpec  # spec seen by the array->bytes codec and the bytes->bytes codecs
-    direct: bool  # plain `bytes` serializer of a fixed-size type: decompress into the array
-    stored: np.dtype[Any] | None  # dtype of the stored elements (codec byte order)
-    native: np.dtype[Any]
-    compiled: ChainPlan | None  # the bytes->bytes codecs and byte swap as one compiled plan
 
 
 _SLAB_MIN = 4 * 1024 * 1024  # numpy asks for huge pages from 4 MiB up
@@ -61,8 +46,8 @@ class CodecPipeline:
 
     def __init__(self, chain: CodecChain) -> None:
         self.chain = chain
-        self._plans: dict[ArraySpec, _SpecPlan] = {}
-        self._last: tuple[ArraySpec, _SpecPlan] | None = None
+        self._plans: dict[ArraySpec, SpecPlan] = {}
+        self._last: tuple[ArraySpec, SpecPlan] | None = None
 
     # -- construction -------------------------------------------------------------------
 
@@ -209,34 +194,19 @@ class CodecPipeline:
 
     # -- one chunk ---------------------------------------------------------------------
 
-    def plan(self, spec: ArraySpec) -> _SpecPlan:
+    def plan(self, spec: ArraySpec) -> SpecPlan:
         """The cached per-spec plan (specs through the chain, fast-path decision)."""
         last = self._last
         if last is not None and last[0] is spec:
             return last[1]
         plan = self._plans.get(spec)
         if plan is None:
-            plan = self._make_plan(spec)
+            plan = make_spec_plan(self.chain, spec)
             if len(self._plans) > 64:
                 self._plans.clear()
             self._plans[spec] = plan
         self._last = (spec, plan)
         return plan
-
-    def _make_plan(self, spec: ArraySpec) -> _SpecPlan:
-        aa_specs = []
-        for codec in self.chain.array_array:
-            aa_specs.append(spec)
-            spec = codec.resolve_metadata(spec)
-        ab = self.chain.array_bytes
-        native = spec.dtype.to_native_dtype()
-        direct = isinstance(ab, BytesCodec) and isinstance(spec.dtype, HasItemSize)
-        stored = ab.stored_dtype(spec) if isinstance(ab, BytesCodec) else None
-        direct = direct and not native.hasobject
-        compiled = None
-        if direct and self.chain.bytes_bytes and stored is not None:
-            compiled = make_chain_plan(self.chain.bytes_bytes, spec, stored, native)
-        return _SpecPlan(tuple(aa_specs), spec, direct, stored, native, compiled)
 
     def decode_chunk(self, data: Any, spec: ArraySpec, out: np.ndarray[Any, Any] | None = None
                      ) -> np.ndarray[Any, Any]:
@@ -323,7 +293,7 @@ class CodecPipeline:
         return data
 
     @staticmethod
-    def _native_array(array: np.ndarray[Any, Any], plan: _SpecPlan) -> np.ndarray[Any, Any]:
+    def _native_array(array: np.ndarray[Any, Any], plan: SpecPlan) -> np.ndarray[Any, Any]:
         if array.shape != plan.ab_spec.shape:
             raise EncodeError(
                 f"got a chunk of shape {array.shape}, the codecs expect {plan.ab_spec.shape}"
@@ -367,7 +337,7 @@ class CodecPipeline:
     def _decode_group(self, part: Sequence[tuple[int, Any, ArraySpec, Any]]) -> list[Any]:
         """Decode ``(batch index, data, spec, out)`` items: compiled plans one call each."""
         results: list[Any] = [None] * len(part)
-        pending: dict[int, list[tuple[int, int, Any, np.ndarray[Any, Any], _SpecPlan]]] = {}
+        pending: dict[int, list[tuple[int, int, Any, np.ndarray[Any, Any], SpecPlan]]] = {}
         aa = self.chain.array_array
         for k, (index, data, spec, out) in enumerate(part):
             if data is None:
@@ -395,7 +365,7 @@ class CodecPipeline:
     def _encode_group(self, part: Sequence[tuple[int, Any, ArraySpec]]) -> list[Any]:
         """Encode ``(batch index, array, spec)`` items: compiled plans one call each."""
         results: list[Any] = [None] * len(part)
-        pending: dict[int, list[tuple[int, int, np.ndarray[Any, Any], _SpecPlan]]] = {}
+        pending: dict[int, list[tuple[int, int, np.ndarray[Any, Any], SpecPlan]]] = {}
         aa = self.chain.array_array
         for k, (index, chunk, spec) in enumerate(part):
             if chunk is None:
