@@ -21,7 +21,7 @@ import os
 import threading
 from typing import Any
 
-__all__ = ["bump", "generation"]
+__all__ = ["bump", "generation", "store"]
 
 _SLOTS = 4096
 _stamps = [0] * _SLOTS
@@ -39,6 +39,21 @@ def bump(lock_id: Any) -> None:
     slot = hash(lock_id) % _SLOTS
     with _lock:
         _stamps[slot] = next(_counter)
+
+
+def store(source: Any, data: Any) -> None:
+    """``source.set(data)``, or ``source.delete()`` for None; then :func:`bump` its object.
+
+    The write paths above the stores (pipeline writes, partial shard writes)
+    store through this, so no cache of the object outlives the write.
+    """
+    try:
+        if data is None:
+            source.delete()
+        else:
+            source.set(data)
+    finally:
+        bump(source.lock_id)
 
 
 def _after_fork_in_child() -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
-from zcodecs._generations import bump
+from zcodecs._generations import bump, store
 from zcodecs.errors import DecodeError
 from zcodecs.pipeline._fill import fill_array, is_all_fill
 from zcodecs.pipeline._locks import key_lock
@@ -220,18 +220,8 @@ def write_batch(pipeline: CodecPipeline, batch: Sequence[Any], value: Any,
                         if not chunk.flags.writeable:
                             chunk = chunk.copy()
                     chunk[chunk_sel] = piece
-                try:
-                    if not spec.config.write_empty_chunks and is_all_fill(chunk, spec):
-                        source.delete()
-                        continue
-                    data = encode(chunk, spec)
-                    if data is None:
-                        source.delete()
-                    else:
-                        source.set(data)
-                finally:
-                    # Caches of this object (shard indexes) must not outlive the write.
-                    bump(source.lock_id)
+                empty = not spec.config.write_empty_chunks and is_all_fill(chunk, spec)
+                store(source, None if empty else encode(chunk, spec))
         return [None] * len(part)
 
     run_groups(group, batch, work_bytes=spec_bytes(entry[1] for entry in batch))

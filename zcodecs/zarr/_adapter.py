@@ -150,32 +150,35 @@ def _conform(buffer: Any, spec: ArraySpec) -> np.ndarray[Any, Any]:
     return array.reshape(spec.shape)
 
 
-@dataclass(frozen=True, eq=True, repr=False)
-class _ArrayBytes(_Adapted, ArrayBytesCodec):
-    zarr_codec: Any
-    specs: Any = field(default=None, compare=False, hash=False)
-    is_fixed_size: ClassVar[bool] = False
+class _ToBytes(_Adapted):
+    """The adapters whose encoded side is bytes: decode from bytes, encode to bytes."""
 
     def decode_chunk(self, chunk: Any, chunk_spec: ArraySpec) -> Any:
         return self._decode(_buf(chunk), chunk_spec).as_numpy_array()
 
     def encode_chunk(self, chunk: Any, chunk_spec: ArraySpec) -> Any:
-        out = self._encode(_nd(chunk), chunk_spec)
+        out = self._encode(self._encode_input(chunk), chunk_spec)
         return None if out is None else out.as_numpy_array()
+
+    @staticmethod
+    def _encode_input(chunk: Any, /) -> Any:
+        raise NotImplementedError
 
 
 @dataclass(frozen=True, eq=True, repr=False)
-class _BytesBytes(_Adapted, BytesBytesCodec):
+class _ArrayBytes(_ToBytes, ArrayBytesCodec):
     zarr_codec: Any
     specs: Any = field(default=None, compare=False, hash=False)
     is_fixed_size: ClassVar[bool] = False
+    _encode_input = staticmethod(_nd)
 
-    def decode_chunk(self, chunk: Any, chunk_spec: ArraySpec) -> Any:
-        return self._decode(_buf(chunk), chunk_spec).as_numpy_array()
 
-    def encode_chunk(self, chunk: Any, chunk_spec: ArraySpec) -> Any:
-        out = self._encode(_buf(chunk), chunk_spec)
-        return None if out is None else out.as_numpy_array()
+@dataclass(frozen=True, eq=True, repr=False)
+class _BytesBytes(_ToBytes, BytesBytesCodec):
+    zarr_codec: Any
+    specs: Any = field(default=None, compare=False, hash=False)
+    is_fixed_size: ClassVar[bool] = False
+    _encode_input = staticmethod(_buf)
 
 
 def adapt(zarr_codec: Any, specs: Any = None) -> BaseCodec | None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from zcodecs._generations import bump
+from zcodecs._generations import store
 from zcodecs.codecs._base import byte_view
 from zcodecs.codecs.sharding._index import EMPTY, ShardLayout, decode_index
 from zcodecs.codecs.sharding._index_cache import IndexRead
@@ -217,16 +217,6 @@ def _fit(value: np.ndarray[Any, Any], shape: tuple[int, ...]) -> np.ndarray[Any,
                           f"written to a selection of shape {shape}") from None
 
 
-def _store(source: Any, data: Any) -> None:
-    try:
-        if data is None:
-            source.delete()
-        else:
-            source.set(data)
-    finally:
-        bump(source.lock_id)
-
-
 def encode_partial(codec: Any, layout: ShardLayout, source: Any, value: Any, selection: Any,
                    shard_spec: Any) -> None:
     """Merge ``value`` into ``shard[selection]`` stored in ``source``."""
@@ -244,7 +234,7 @@ def encode_partial(codec: Any, layout: ShardLayout, source: Any, value: Any, sel
         else:
             shard = decode_whole(layout, data, where)  # a new writable array
         shard[selection] = value
-        _store(source, codec.encode_chunk(shard, shard_spec))
+        store(source, codec.encode_chunk(shard, shard_spec))
         return
     assert sel is not None  # for type checkers: win exists only for normalized selections
     if win.empty:
@@ -253,11 +243,11 @@ def encode_partial(codec: Any, layout: ShardLayout, source: Any, value: Any, sel
         if all(isinstance(s, slice) for s in sel):
             # The whole shard: its inner chunks are cut straight from the value
             # (one copy, not a shard-sized staging array first).
-            _store(source, codec.encode_chunk(_fit(value, spec_shape), shard_spec))
+            store(source, codec.encode_chunk(_fit(value, spec_shape), shard_spec))
             return
         shard = np.empty(spec_shape, dtype=layout.native)
         shard[tuple(sel)] = _fit(value, shard[tuple(sel)].shape)
-        _store(source, codec.encode_chunk(shard, shard_spec))
+        store(source, codec.encode_chunk(shard, shard_spec))
         return
     partial = ~win.full
     view = None
@@ -291,5 +281,5 @@ def encode_partial(codec: Any, layout: ShardLayout, source: Any, value: Any, sel
     results = encode_chunks(layout, [touched[i] for i in chosen.tolist()])
     for i, e in zip(chosen.tolist(), results, strict=True):
         encoded[int(win.flat[i])] = e
-    _store(source, assemble(layout, encoded))
+    store(source, assemble(layout, encoded))
 
