@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -12,6 +13,7 @@ import numpy as np
 from zcodecs.codecs import ArrayBytesCodec
 from zcodecs.errors import ConfigurationError, DecodeError, EncodeError
 from zcodecs.metadata import ArrayMetadataV2, ArraySpec
+from zcodecs.pipeline._arena import staged
 from zcodecs.pipeline._chain import CodecChain, split_chain
 from zcodecs.pipeline._compiled import (
     decode_many,
@@ -20,6 +22,7 @@ from zcodecs.pipeline._compiled import (
     encode_one,
     fits,
 )
+from zcodecs.pipeline._fill import is_all_fill
 from zcodecs.pipeline._io import read_batch, read_together_async, write_batch
 from zcodecs.pipeline._plan import SpecPlan, make_spec_plan
 from zcodecs.pipeline._pool import run_groups, spec_bytes
@@ -29,6 +32,11 @@ __all__ = ["CodecPipeline"]
 
 
 _SLAB_MIN = 4 * 1024 * 1024  # numpy asks for huge pages from 4 MiB up
+
+
+def _is_native(array: np.ndarray[Any, Any], plan: SpecPlan) -> bool:
+    """Whether a compiled plan can read ``array``'s buffer as it is."""
+    return bool(array.flags.c_contiguous) and array.dtype == plan.native
 
 
 class CodecPipeline:
@@ -280,7 +288,11 @@ class CodecPipeline:
         ab_spec = plan.ab_spec
         bb = chain.bytes_bytes
         if plan.compiled is not None:
-            return encode_one(plan.compiled, self._native_array(array, plan))
+            array = self._checked(array, plan)
+            if _is_native(array, plan):
+                return encode_one(plan.compiled, array)
+            with staged([array], plan.native) as (native,):
+                return encode_one(plan.compiled, native)
         if (plan.direct and bb and array.dtype == plan.stored and array.flags.c_contiguous
                 and array.shape == ab_spec.shape):
             data: Any = array  # compressors read the array's buffer: no serialized copy
@@ -293,14 +305,15 @@ class CodecPipeline:
         return data
 
     @staticmethod
-    def _native_array(array: np.ndarray[Any, Any], plan: SpecPlan) -> np.ndarray[Any, Any]:
+    def _checked(array: np.ndarray[Any, Any], plan: SpecPlan) -> np.ndarray[Any, Any]:
+        """``array`` if a compiled plan can encode it (after a copy to native, C order)."""
         if array.shape != plan.ab_spec.shape:
             raise EncodeError(
                 f"got a chunk of shape {array.shape}, the codecs expect {plan.ab_spec.shape}"
             )
         if array.dtype.hasobject:
             raise EncodeError(f"bytes: cannot serialize object arrays ({array.dtype})")
-        return np.ascontiguousarray(array, dtype=plan.native)
+        return array
 
     @property
     def _decodes_into(self) -> bool:
@@ -362,7 +375,8 @@ class CodecPipeline:
                 results[k] = array
         return results
 
-    def _encode_group(self, part: Sequence[tuple[int, Any, ArraySpec]]) -> list[Any]:
+    def _encode_group(self, part: Sequence[tuple[int, Any, ArraySpec]],
+                      skip_fill: bool = False) -> list[Any]:
         """Encode ``(batch index, array, spec)`` items: compiled plans one call each."""
         results: list[Any] = [None] * len(part)
         pending: dict[int, list[tuple[int, int, np.ndarray[Any, Any], SpecPlan]]] = {}
@@ -372,18 +386,27 @@ class CodecPipeline:
                 continue
             plan = self.plan(spec)
             if plan.compiled is None:
-                results[k] = self.encode_chunk(chunk, spec)
+                if not (skip_fill and is_all_fill(np.asarray(chunk), spec)):
+                    results[k] = self.encode_chunk(chunk, spec)
                 continue
             array = np.asarray(chunk)
             for codec, s in zip(aa, plan.aa_specs, strict=True):
                 array = codec.encode_chunk(array, s)
-            pending.setdefault(id(plan), []).append(
-                (k, index, self._native_array(array, plan), plan))
+            array = self._checked(array, plan)
+            if skip_fill and is_all_fill(array, spec):
+                continue
+            pending.setdefault(id(plan), []).append((k, index, array, plan))
         for entries in pending.values():
             plan = entries[0][3]
             assert plan.compiled is not None
-            encoded = encode_many(plan.compiled, [e[2] for e in entries],
-                                  [e[1] for e in entries])
+            # Strided chunks (views of a shard or of the caller's array) are
+            # copied here, on the pool, into this thread's reused staging memory.
+            copy = [i for i, e in enumerate(entries) if not _is_native(e[2], plan)]
+            with staged([entries[i][2] for i in copy], plan.native) as copies:
+                arrays = [e[2] for e in entries]
+                for i, c in zip(copy, copies, strict=True):
+                    arrays[i] = c
+                encoded = encode_many(plan.compiled, arrays, [e[1] for e in entries])
             for (k, _, _, _), e in zip(entries, encoded, strict=True):
                 results[k] = e
         return results
@@ -420,11 +443,23 @@ class CodecPipeline:
         work = [(i, c, s, o) for i, ((c, s), o) in enumerate(zip(items, outs, strict=True))]
         return run_groups(self._decode_group, work, work_bytes=spec_bytes(s for _, s in items))
 
-    def encode_batch(self, chunks_and_specs: Iterable[tuple[Any, ArraySpec]]) -> list[Any]:
-        """Encode many chunks on the pool; ``None`` stays ``None``."""
+    def encode_batch(self, chunks_and_specs: Iterable[tuple[Any, ArraySpec]], *,
+                     skip_fill: bool = False) -> list[Any]:
+        """Encode many chunks on the pool; ``None`` stays ``None``.
+
+        Parameters
+        ----------
+        chunks_and_specs : iterable of (array or None, ArraySpec)
+            The chunks (any strides: each is made contiguous on the pool) and specs.
+        skip_fill : bool, optional
+            Give None for chunks whose every element is the fill value
+            (compared as bytes, see :func:`~zcodecs.pipeline.is_all_fill`)
+            instead of encoding them.
+        """
         items = list(chunks_and_specs)
         work = [(i, c, s) for i, (c, s) in enumerate(items)]
-        return run_groups(self._encode_group, work, work_bytes=spec_bytes(s for _, s in items))
+        group = functools.partial(self._encode_group, skip_fill=skip_fill)
+        return run_groups(group, work, work_bytes=spec_bytes(s for _, s in items))
 
     async def decode(self, chunks_and_specs: Iterable[tuple[Any, ArraySpec]]
                      ) -> list[np.ndarray[Any, Any] | None]:

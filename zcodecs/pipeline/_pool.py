@@ -4,18 +4,20 @@ Every codec kernel releases the GIL, so chunks decoded on several threads run
 in parallel.  The pool is created on first use, sized to the CPUs this
 process may run on (``ZCODECS_NUM_THREADS`` or :func:`set_num_threads`
 override it) and recreated in a forked child, whose copy of the parent's
-worker threads does not exist.  Work submitted from inside a pool worker runs
-inline on that worker, so nested batches (a shard's inner chunks) never wait
-on the pool they occupy and threads never multiply.
+worker threads does not exist.  The threads that run a batch are the pool's
+and the caller's, nested batches (a shard's inner chunks) included: threads
+never multiply, and a thread waiting for a batch works on nested batches'
+groups meanwhile, so nothing waits on work queued behind it.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from zcodecs.errors import ConfigurationError, ConfigurationTypeError
@@ -132,6 +134,96 @@ PARALLEL_MIN_BYTES = 512 * 1024
 work to another thread costs tens of microseconds, more than small chunks take."""
 
 
+_jobs = threading.Condition()
+"""Guards every job's bookkeeping and wakes threads waiting for a job."""
+_open: list[_Job] = []
+"""Nested jobs (started inside a group) that still have unclaimed groups."""
+
+
+class _Job:
+    """The groups of one :func:`run_groups` call, claimed one at a time by any thread.
+
+    The caller claims groups until none is left; pool helpers claim from the
+    same job.  A thread waiting for groups other threads run works on a
+    nested job's groups meanwhile (a shard's inner chunks, never an outer
+    group, which may take a key lock).  So nothing waits on work queued
+    behind it, and a batch of few large items (four shards on three threads)
+    keeps every thread busy to its end.
+    """
+
+    __slots__ = ("bounds", "claims", "done", "error", "finished", "func", "items", "nested",
+                 "results", "total")
+
+    def __init__(self, func: Callable[[Sequence[Any]], list[Any]], items: Sequence[Any],
+                 groups: int, nested: bool) -> None:
+        n = len(items)
+        self.func = func
+        self.items = items
+        self.bounds = [n * g // groups for g in range(groups + 1)]
+        self.total = groups
+        self.claims = itertools.count()
+        self.results: list[Any] = [None] * groups
+        self.error: BaseException | None = None
+        self.finished = 0
+        self.done = False
+        self.nested = nested
+        if nested:
+            with _jobs:
+                _open.append(self)
+                _jobs.notify_all()
+
+    def work(self) -> None:
+        """Run unclaimed groups until none is left (on any thread)."""
+        was_worker = getattr(_state, "worker", False)
+        _state.worker = True
+        _state.depth = getattr(_state, "depth", 0) + 1
+        try:
+            while True:
+                g = next(self.claims)  # atomic under the GIL
+                if g >= self.total:
+                    if self.nested:
+                        with _jobs:
+                            if self in _open:
+                                _open.remove(self)
+                    return
+                error = None
+                try:
+                    self.results[g] = self.func(self.items[self.bounds[g]:self.bounds[g + 1]])
+                except BaseException as e:
+                    error = e
+                with _jobs:
+                    if error is not None and self.error is None:
+                        self.error = error
+                    self.finished += 1
+                    if self.finished == self.total:
+                        self.done = True
+                        _jobs.notify_all()
+        finally:
+            _state.depth -= 1
+            _state.worker = was_worker
+
+    def result(self) -> list[Any]:
+        """The results in order, once every group has run (helping nested jobs meanwhile)."""
+        while True:
+            with _jobs:
+                while not self.done and not _open:
+                    _jobs.wait()
+                if self.done:
+                    break
+                other = _open[-1]  # the newest: its owner waits for it soonest
+            other.work()
+        if self.error is not None:
+            raise self.error
+        out: list[Any] = []
+        for part in self.results:
+            out.extend(part)
+        return out
+
+
+GROUP_BYTES = 1 << 20
+"""Decoded bytes per group in large batches (a few milliseconds of codec work)."""
+
+
 def run_groups(
     func: Callable[[Sequence[T]], list[R]], items: Sequence[T], *, min_items: int = 2,
     work_bytes: int | None = None,
@@ -139,40 +231,26 @@ def run_groups(
     """Apply ``func`` to consecutive groups of ``items`` on the pool, results in order.
 
     ``func`` takes a slice of ``items`` and returns one result per item.  Runs
-    inline when there is one thread, fewer than ``min_items`` items, less than
-    :data:`PARALLEL_MIN_BYTES` of ``work_bytes``, or when called from a pool
-    worker.  The first exception raised by any group is re-raised after every
-    group has finished.
+    inline when there is one thread, fewer than ``min_items`` items or less
+    than :data:`PARALLEL_MIN_BYTES` of ``work_bytes``.  The calling thread
+    works on the groups too; called from inside a group (nested batches), the
+    pool's idle threads help, so a batch of few large items (four shards on
+    three threads) still keeps every thread busy to the end.  The first
+    exception raised by any group is re-raised after every group has finished.
     """
     n = len(items)
     threads = get_num_threads()
-    if (threads <= 1 or n < min_items or in_worker()
+    if (threads <= 1 or n < min_items
             or (work_bytes is not None and work_bytes < PARALLEL_MIN_BYTES)):
         return func(items)
-    groups = min(n, threads * 4)
-    bounds = [n * g // groups for g in range(groups + 1)]
+    groups = threads * 4
+    if work_bytes is not None:
+        # Groups of about GROUP_BYTES: a large batch ends with every thread busy
+        # (a 40 ms group left to one thread at the end costs 20 ms of wall time).
+        groups = max(groups, work_bytes // GROUP_BYTES)
+    job = _Job(func, items, min(n, groups), nested=getattr(_state, "depth", 0) > 0)
     pool = _get_pool()
-    futures: list[Future[list[R]]] = [
-        pool.submit(func, items[bounds[g] : bounds[g + 1]]) for g in range(1, groups)
-    ]
-    # The calling thread works on the first group instead of waiting idle.
-    _state.worker = True
-    try:
-        first: Any = func(items[bounds[0] : bounds[1]])
-        error: BaseException | None = None
-    except BaseException as e:
-        first, error = None, e
-    finally:
-        _state.worker = False
-    results: list[R] = list(first) if first is not None else []
-    for f in futures:
-        try:
-            part = f.result()
-        except BaseException as e:
-            if error is None:
-                error = e
-            continue
-        results.extend(part)
-    if error is not None:
-        raise error
-    return results
+    for _ in range(min(threads, job.total - 1)):
+        pool.submit(job.work)
+    job.work()
+    return job.result()

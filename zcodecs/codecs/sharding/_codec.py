@@ -25,7 +25,6 @@ from zcodecs.codecs.sharding._shard import (
     assemble,
     decode_whole,
     encode_chunks,
-    nonfill_mask,
 )
 from zcodecs.errors import (
     ConfigurationError,
@@ -283,17 +282,12 @@ class ShardingCodec(ArrayBytesCodec):
         """
         layout = self.layout(chunk_spec)
         array = _as_shard_array(layout, chunk, chunk_spec)
-        flat = np.ascontiguousarray(layout.blocks_view(array)).reshape(
-            (layout.n_chunks,) + layout.chunk_shape)
-        if chunk_spec.config.write_empty_chunks:
-            chosen = np.arange(layout.n_chunks)
-        else:
-            chosen = np.flatnonzero(nonfill_mask(flat, layout))
-        encoded: list[Any] = [None] * layout.n_chunks
-        for i, e in zip(chosen.tolist(), encode_chunks(layout, [flat[i] for i in chosen]),
-                        strict=True):
-            encoded[i] = e
-        return assemble(layout, encoded)
+        blocks = layout.blocks_view(array)
+        # Strided views: each inner chunk is copied out on the pool, beside its
+        # encode, rather than the whole shard up front on this thread.
+        views = [blocks[c] for c in np.ndindex(*layout.chunks_per_shard)]
+        return assemble(layout, encode_chunks(
+            layout, views, skip_fill=not chunk_spec.config.write_empty_chunks))
 
     # -- partial I/O ----------------------------------------------------------------------
 

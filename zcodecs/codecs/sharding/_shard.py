@@ -90,10 +90,14 @@ def decode_chunk_groups(layout: ShardLayout,
     return errors
 
 
-def encode_chunks(layout: ShardLayout, chunks: Sequence[np.ndarray[Any, Any]]) -> list[Any]:
-    """Encode inner chunks in one batch of the inner pipeline (None: nothing to store)."""
+def encode_chunks(layout: ShardLayout, chunks: Sequence[np.ndarray[Any, Any]], *,
+                  skip_fill: bool = False) -> list[Any]:
+    """Encode inner chunks in one batch of the inner pipeline (None: nothing to store).
+
+    With ``skip_fill``, chunks that are all fill value give None too.
+    """
     spec = layout.chunk_spec
-    return layout.inner.encode_batch([(c, spec) for c in chunks])
+    return layout.inner.encode_batch([(c, spec) for c in chunks], skip_fill=skip_fill)
 
 
 def nonfill_mask(flat_blocks: np.ndarray[Any, Any], layout: ShardLayout) -> np.ndarray[Any, Any]:
