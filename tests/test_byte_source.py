@@ -89,6 +89,29 @@ def test_local_store_writes_atomically(tmp_path):
     assert store.source("d/x").get() == b"1" * 100
 
 
+def test_local_store_write_completes_short_writes_and_creates_folders(tmp_path, monkeypatch):
+    real_write = os.write
+    calls = []
+
+    def short_write(fd, data):
+        calls.append(len(data))
+        return real_write(fd, bytes(data)[:1000])  # as a signal-interrupted write would
+
+    monkeypatch.setattr(os, "write", short_write)
+    payload = np.arange(5000, dtype="u2")  # 10,000 bytes in a 2-byte-item buffer
+    LocalStore(tmp_path).source("a/b/c/x").set(payload)
+    assert (tmp_path / "a" / "b" / "c" / "x").read_bytes() == payload.tobytes()
+    assert len(calls) == 10
+    assert os.listdir(tmp_path / "a" / "b" / "c") == ["x"]
+
+
+def test_local_store_write_under_a_file_fails_cleanly(tmp_path):
+    (tmp_path / "f").write_bytes(b"not a folder")
+    with pytest.raises(OSError):
+        LocalStore(tmp_path).source("f/x").set(b"1")
+    assert os.listdir(tmp_path) == ["f"]
+
+
 def test_range_lengths_past_the_end_are_clamped_before_reading(store):
     # a hostile shard index can ask for 2**40 bytes: nothing that large may be allocated
     src = store.source("k")

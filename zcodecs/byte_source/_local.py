@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -156,15 +155,28 @@ class LocalStore:
 
     def set(self, key: str, data: Any) -> None:
         """Write atomically: temporary file in the same directory, then ``os.replace``."""
-        target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
+        parts = self._check(key)
+        target = os.path.join(self._root, *parts)
+        folder = os.path.dirname(target)
+        # os.path and os.open, not pathlib: a chunk write is mostly this
+        # bookkeeping when chunks are small (a Path costs ~5x a string join).
+        tmp = os.path.join(folder, f".{parts[-1]}.{os.urandom(12).hex()}.partial")
         try:
-            with open(tmp, "wb") as f:
-                f.write(data)
+            try:
+                fd = os.open(tmp, _CREATE, 0o666)
+            except FileNotFoundError:
+                os.makedirs(folder, exist_ok=True)
+                fd = os.open(tmp, _CREATE, 0o666)
+            try:
+                _write_all(fd, data)
+            finally:
+                os.close(fd)
             os.replace(tmp, target)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
             raise
         finally:
             bump((self.identity, key))
@@ -180,6 +192,18 @@ class LocalStore:
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def _write_all(fd: int, data: Any) -> None:
+    view = memoryview(data)
+    if view.ndim != 1 or view.itemsize != 1:
+        view = view.cast("B")
+    # os.write may write less than asked (signals, some filesystems): loop.
+    while view.nbytes:
+        view = view[os.write(fd, view):]
 
 
 def _version(st: os.stat_result) -> FileVersion:

@@ -68,13 +68,14 @@ def _has_adapted(codecs: Iterable[Any]) -> bool:
     return False
 
 
-def _runs_inline(pipe: CodecPipeline, entries: list[Any]) -> bool:
+def _runs_inline(pipe: CodecPipeline, entries: list[Any], adapted: bool) -> bool:
     """Whether a read batch is small and needs no event-loop round trip to fetch.
 
-    Adapted zarr codecs run their coroutines on a loop of their own, which
-    cannot start on the thread of a running loop: such chains always hop.
+    Adapted zarr codecs (``adapted``: :func:`_has_adapted` of the chain) run
+    their coroutines on a loop of their own, which cannot start on the thread
+    of a running loop: such chains always hop.
     """
-    if _has_adapted(pipe.codecs):
+    if adapted:
         return False
     budget = INLINE_MAX_BYTES
     partial = pipe.supports_partial_decode
@@ -160,6 +161,7 @@ class ZcodecsCodecPipeline(ZarrCodecPipeline):
                  specs: SpecCache | None = None) -> None:
         self.codecs = tuple(codecs)
         self._inner = inner
+        self._adapted: bool | None = None  # _has_adapted(inner chain), once known
         self._fallback = fallback
         self._specs = SpecCache() if specs is None else specs
 
@@ -343,7 +345,10 @@ class ZcodecsCodecPipeline(ZarrCodecPipeline):
             prefetched = list(await asyncio.gather(
                 *(p.get(prototype=s.prototype) for p, s, *_ in batch)))
         entries = self._entries(batch, writing=False, loop=loop, prefetched=prefetched)
-        if _runs_inline(pipe, entries):
+        adapted = self._adapted
+        if adapted is None:
+            adapted = self._adapted = _has_adapted(pipe.codecs)
+        if _runs_inline(pipe, entries, adapted):
             # A few small chunks: decoding them takes less than the thread hop would.
             if pipe.supports_partial_decode and any(type(e[0]) is AsyncStoreSource
                                                     for e in entries):
