@@ -107,6 +107,7 @@ LOWER = {
     "_ext": {"errors", "_ext"},
     "errors": set(),
     "_generations": set(),  # write generations: every write path bumps, caches read
+    "_staging": set(),  # per-thread staging memory: file reads and encode copies
     "_messages": set(),
     "_json": set(),
     "dtype": {"dtype", "errors", "_messages", "_json"},
@@ -116,8 +117,8 @@ LOWER = {
                "_generations",
                "pipeline"},  # sharding's inner chains, lazily
     "pipeline": {"pipeline", "codecs", "metadata", "dtype", "errors", "lowlevel",
-                 "_generations"},
-    "byte_source": {"byte_source", "errors", "_generations"},
+                 "_generations", "_staging"},
+    "byte_source": {"byte_source", "errors", "_generations", "_staging"},
     "lowlevel": {"_ext", "errors"},
     # The benchmarks sit on top of everything but the command line and zarr integration.
     "bench": {"bench", "lowlevel", "errors", "dtype", "metadata", "codecs", "pipeline",

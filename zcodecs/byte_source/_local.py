@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from zcodecs._generations import bump
+from zcodecs._staging import staging
 from zcodecs.byte_source._protocol import StoreByteSource, check_range
 from zcodecs.errors import ConfigurationError
 
@@ -39,6 +41,17 @@ class LocalByteSource(StoreByteSource):
         """The last ``length`` bytes and the version of the file, or None."""
         check_range(0, length)
         return self.store.get_suffix_versioned(self.key, length)
+
+    @contextlib.contextmanager
+    def get_staged(self) -> Iterator[Any]:
+        """``with source.get_staged() as data``: the file's bytes, or None if absent.
+
+        ``data`` is a uint8 view of this thread's staging memory, valid only
+        inside the ``with`` block: whole-chunk reads decode from it without a
+        fresh allocation (and its page faults) per file.
+        """
+        with self.store.get_staged(self.key) as data:
+            yield data
 
 
 class LocalStore:
@@ -93,6 +106,35 @@ class LocalStore:
                 return f.read()
         except (FileNotFoundError, NotADirectoryError):
             return None
+
+    @contextlib.contextmanager
+    def get_staged(self, key: str) -> Iterator[Any]:
+        """:meth:`get` into this thread's staging memory (see LocalByteSource.get_staged)."""
+        try:
+            fd = os.open(self._fspath(key), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except (FileNotFoundError, NotADirectoryError):
+            yield None
+            return
+        try:
+            size = os.fstat(fd).st_size
+            # One byte more than the size: a file that grew since the fstat
+            # (rewritten in place by another writer) is read again in full.
+            stage = staging(size + 1)
+            buf = stage.__enter__()
+            try:
+                got = _readinto_all(fd, buf)
+            except BaseException:
+                stage.__exit__(None, None, None)
+                raise
+        finally:
+            os.close(fd)
+        try:
+            if got <= size:
+                yield buf[:got]
+                return
+        finally:
+            stage.__exit__(None, None, None)
+        yield self.get(key)
 
     def get_range(self, key: str, start: int, length: int) -> bytes | None:
         """``os.pread`` of ``length`` bytes at ``start`` (short at the end of the file)."""
@@ -204,6 +246,18 @@ def _write_all(fd: int, data: Any) -> None:
     # os.write may write less than asked (signals, some filesystems): loop.
     while view.nbytes:
         view = view[os.write(fd, view):]
+
+
+def _readinto_all(fd: int, buf: Any) -> int:
+    """Read from ``fd`` until ``buf`` is full or the file ends; the bytes read."""
+    view = memoryview(buf)
+    got = 0
+    while got < view.nbytes:
+        n = os.readv(fd, [view[got:]])
+        if n == 0:
+            break
+        got += n
+    return got
 
 
 def _version(st: os.stat_result) -> FileVersion:

@@ -10,6 +10,7 @@ nothing is held in Python between the steps.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -57,6 +58,18 @@ def _scratch_array(shape: tuple[int, ...], dtype: Any) -> np.ndarray[Any, Any]:
     array = np.empty(shape, dtype=dtype)
     _scratch.array = array if array.nbytes <= _SCRATCH_LIMIT else None
     return array
+
+
+def _fetched(source: Any) -> contextlib.AbstractContextManager[Any]:
+    """``with _fetched(source) as data``: the whole object (None if absent).
+
+    Files are read into the thread's staging memory (valid inside the block
+    only); other sources' bytes are whatever their ``get`` returns.
+    """
+    staged = getattr(source, "get_staged", None)
+    if staged is not None:
+        return staged()
+    return contextlib.nullcontext(source.get())
 
 
 def _writable_view(out: np.ndarray[Any, Any], out_sel: Any, spec: Any, native: Any
@@ -138,14 +151,14 @@ def read_batch(pipeline: CodecPipeline, batch: Sequence[Any], out: np.ndarray[An
                 # A whole shard: one get, inner chunks copied straight into out.
                 view = _writable_view(out, out_sel, spec, pipeline.plan(spec).native)
                 if view is not None:
-                    data = source.get()
-                    if data is None:
-                        view[...] = spec.fill_value
-                        continue
-                    try:
-                        decode(data, spec, out=view)
-                    except DecodeError as e:
-                        _raise_with_key(e, source)
+                    with _fetched(source) as data:
+                        if data is None:
+                            view[...] = spec.fill_value
+                            continue
+                        try:
+                            decode(data, spec, out=view)
+                        except DecodeError as e:
+                            _raise_with_key(e, source)
                     continue
             if partial:
                 selected = ab.decode_partial_single(source, chunk_sel, spec)
@@ -154,24 +167,26 @@ def read_batch(pipeline: CodecPipeline, batch: Sequence[Any], out: np.ndarray[An
                 else:
                     out[out_sel] = _squeeze(selected, drop_axes)
                 continue
-            data = source.get()
-            if data is None:
-                out[out_sel] = spec.fill_value
-                continue
-            plan = pipeline.plan(spec)
-            native = plan.native
-            target = _direct_view(out, out_sel, spec, native) if complete and not drop_axes \
-                else None
-            scratch = None
-            if target is None and plan.direct and not plan.aa_specs and plan.stored == native:
-                target = scratch = _scratch_array(spec.shape, native)
-            try:
-                array = decode(data, spec, out=target)
-            except DecodeError as e:
-                _raise_with_key(e, source)
-            if target is not None and array is target and scratch is None:
-                continue
-            out[out_sel] = _squeeze(array[chunk_sel], drop_axes)
+            with _fetched(source) as data:
+                if data is None:
+                    out[out_sel] = spec.fill_value
+                    continue
+                plan = pipeline.plan(spec)
+                native = plan.native
+                target = _direct_view(out, out_sel, spec, native) \
+                    if complete and not drop_axes else None
+                scratch = None
+                if target is None and plan.direct and not plan.aa_specs \
+                        and plan.stored == native:
+                    target = scratch = _scratch_array(spec.shape, native)
+                try:
+                    array = decode(data, spec, out=target)
+                except DecodeError as e:
+                    _raise_with_key(e, source)
+                if target is not None and array is target and scratch is None:
+                    continue
+                # Inside the block: ``array`` may be a view of the staged bytes.
+                out[out_sel] = _squeeze(array[chunk_sel], drop_axes)
         return [None] * len(part)
 
     run_groups(group, batch, work_bytes=spec_bytes(entry[1] for entry in batch))

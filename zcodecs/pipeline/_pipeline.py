@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from zcodecs._staging import slots, slots_nbytes, staged, staging
 from zcodecs.codecs import ArrayBytesCodec
 from zcodecs.errors import ConfigurationError, DecodeError, EncodeError
 from zcodecs.metadata import ArrayMetadataV2, ArraySpec
-from zcodecs.pipeline._arena import staged
 from zcodecs.pipeline._chain import CodecChain, split_chain
 from zcodecs.pipeline._compiled import (
     decode_many,
@@ -32,6 +32,12 @@ __all__ = ["CodecPipeline"]
 
 
 _SLAB_MIN = 4 * 1024 * 1024  # numpy asks for huge pages from 4 MiB up
+
+
+def _strided_fit(out: Any, shape: tuple[int, ...], dtype: np.dtype[Any]) -> bool:
+    """Whether ``out`` can receive a chunk decoded elsewhere (a strided view of a shard)."""
+    return (isinstance(out, np.ndarray) and out.shape == shape and out.dtype == dtype
+            and out.flags.writeable)
 
 
 def _is_native(array: np.ndarray[Any, Any], plan: SpecPlan) -> bool:
@@ -256,7 +262,8 @@ class CodecPipeline:
             stored = plan.stored
             assert stored is not None
             target = out if (out is not None and not chain.array_array
-                             and stored == plan.native) else None
+                             and stored == plan.native and out.flags.c_contiguous
+                             and out.shape == ab_spec.shape) else None
             if target is None:
                 target = np.empty(ab_spec.shape, dtype=stored)
             bb[0].decode_into(data, target, ab_spec)
@@ -360,19 +367,33 @@ class CodecPipeline:
                 results[k] = self.decode_chunk(data, spec, out=out)
                 continue
             shape = plan.ab_spec.shape
-            target = out if (out is not None and not aa and fits(out, shape, plan.native)) \
-                else np.empty(shape, dtype=plan.native)
+            if out is not None and not aa and fits(out, shape, plan.native):
+                target = out
+            elif out is not None and not aa and _strided_fit(out, shape, plan.native):
+                target = None  # decoded in staging memory, then copied into ``out``
+            else:
+                target = np.empty(shape, dtype=plan.native)
             pending.setdefault(id(plan), []).append((k, index, data, target, plan))
         for entries in pending.values():
             plan = entries[0][4]
             assert plan.compiled is not None
-            decode_many(plan.compiled, [e[2] for e in entries], [e[3] for e in entries],
-                        [e[1] for e in entries])
-            for k, _, _, target, _ in entries:
-                array = target
-                for codec, s in zip(reversed(aa), reversed(plan.aa_specs), strict=True):
-                    array = codec.decode_chunk(array, s)
-                results[k] = array
+            strided = [e for e in entries if e[3] is None]
+            shape = plan.ab_spec.shape
+            with staging(slots_nbytes([shape] * len(strided), plan.native)) as buf:
+                targets = iter(slots(buf, [shape] * len(strided), plan.native))
+                chosen = [e[3] if e[3] is not None else next(targets) for e in entries]
+                decode_many(plan.compiled, [e[2] for e in entries], chosen,
+                            [e[1] for e in entries])
+                for (k, _, _, target, _), got in zip(entries, chosen, strict=True):
+                    if target is None:
+                        out = part[k][3]
+                        np.copyto(out, got)
+                        results[k] = out
+                        continue
+                    array = target
+                    for codec, s in zip(reversed(aa), reversed(plan.aa_specs), strict=True):
+                        array = codec.decode_chunk(array, s)
+                    results[k] = array
         return results
 
     def _encode_group(self, part: Sequence[tuple[int, Any, ArraySpec]],

@@ -35,7 +35,9 @@ def decode_chunks_into(layout: ShardLayout, items: Sequence[tuple[int, Any, np.n
     layout : ShardLayout
         The shard's layout.
     items : sequence of (flat index, encoded bytes, target)
-        ``target`` is a writable C-contiguous array of the inner chunk's shape.
+        ``target`` is a writable array of the inner chunk's shape and native
+        data type, any strides (a view of the caller's output: chunks that do
+        not fit are decoded in staging memory and copied in).
     where : str
         Names the shard in error messages.
 
@@ -181,8 +183,19 @@ def decode_whole(layout: ShardLayout, chunk: Any, where: str,
                          f"the shard is truncated")
     raw = view[:isz] if layout.index_at_start else view[n - isz:]
     index = decode_index(layout, raw, n, where).reshape(layout.n_chunks, 2)
-    blocks = np.empty((layout.n_chunks,) + layout.chunk_shape, dtype=layout.native)
     present = index[:, 0] != EMPTY
+    if out is not None and out.dtype == layout.native:
+        # Each inner chunk is decoded in the pool thread's staging memory and
+        # copied into its place in ``out``: no shard-sized staging array.
+        grid = layout.blocks_view(out)
+        targets = [grid[c] for c in np.ndindex(*layout.chunks_per_shard)]
+        for i in np.flatnonzero(~present).tolist():
+            targets[i][...] = layout.chunk_spec.fill_value
+        decode_chunks_into(layout, [
+            (i, view[int(index[i, 0]): int(index[i, 0] + index[i, 1])], targets[i])
+            for i in np.flatnonzero(present).tolist()], where)
+        return out
+    blocks = np.empty((layout.n_chunks,) + layout.chunk_shape, dtype=layout.native)
     if not present.all():
         blocks[~present] = layout.chunk_spec.fill_value
     items = [(i, view[int(index[i, 0]): int(index[i, 0] + index[i, 1])], blocks[i])
