@@ -8,11 +8,11 @@ import time
 import numpy as np
 import pytest
 
+from zcodecs import _staging
 from zcodecs import pipeline as zp
 from zcodecs.codecs import BloscCodec, BytesCodec, ShardingCodec, TransposeCodec, ZstdCodec
 from zcodecs.dtype import parse_dtype
 from zcodecs.metadata import ArrayConfig, ArraySpec
-from zcodecs import _staging as _arena
 
 F4 = parse_dtype("float32", zarr_format=3)
 BIG = 1 << 30  # work_bytes that always asks for threads
@@ -117,24 +117,24 @@ def test_large_batches_split_into_groups_of_about_group_bytes():
 def test_staged_copies_are_contiguous_native_and_the_buffer_is_reused():
     a = np.arange(64 * 64, dtype=">f4").reshape(64, 64)
     views = [a[::2, ::2], a[1::2, :32].T]
-    with _arena.staged(views, np.dtype("<f4")) as copies:
+    with _staging.staged(views, np.dtype("<f4")) as copies:
         first = copies[0].__array_interface__["data"][0]
         for v, c in zip(views, copies, strict=True):
             assert c.flags.c_contiguous and c.dtype == np.dtype("<f4")
             np.testing.assert_array_equal(c, v)
         # A nested request on this thread while the buffer is in use gets its own.
-        with _arena.staged([a[:8, :8]], np.dtype("<f4")) as (inner,):
+        with _staging.staged([a[:8, :8]], np.dtype("<f4")) as (inner,):
             assert not np.shares_memory(inner, copies[0])
-    with _arena.staged(views, np.dtype("<f4")) as again:
+    with _staging.staged(views, np.dtype("<f4")) as again:
         assert again[0].__array_interface__["data"][0] == first
 
 
 def test_staged_does_not_keep_buffers_above_the_limit():
-    big = np.zeros(_arena.KEEP_MAX_BYTES // 4 + 16, dtype="f4")[::1]
-    with _arena.staged([big[::-1]], np.dtype("f4")) as (copy,):
-        assert copy.nbytes > _arena.KEEP_MAX_BYTES
-    kept = getattr(_arena._local, "buf", None)
-    assert kept is None or kept.size <= _arena.KEEP_MAX_BYTES
+    big = np.zeros(_staging.KEEP_MAX_BYTES // 4 + 16, dtype="f4")[::1]
+    with _staging.staged([big[::-1]], np.dtype("f4")) as (copy,):
+        assert copy.nbytes > _staging.KEEP_MAX_BYTES
+    kept = getattr(_staging._local, "buf", None)
+    assert kept is None or kept.size <= _staging.KEEP_MAX_BYTES
 
 
 # -- encoding strided chunks and skipping fill chunks -----------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pickle
 import subprocess
@@ -260,3 +261,54 @@ def test_selected_elements(selection, shape, expected):
 
     assert _selected_elements(selection, shape) == expected
 
+
+
+class _SlowMemoryStore(zarr.storage.MemoryStore):
+    """Each set takes a while and, for the keys in ``failing``, fails."""
+
+    failing: frozenset[str] = frozenset()
+
+    async def set(self, key, value, byte_range=None):
+        await asyncio.sleep(0.002)
+        if key in self.failing:
+            raise OSError(f"store refused {key}")
+        await super().set(key, value)
+
+
+def _in_thread(fn, timeout=30):
+    result: list[object] = []
+
+    def run():
+        try:
+            result.append(fn())
+        except BaseException as e:  # handed to the test below
+            result.append(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(timeout)
+    assert not t.is_alive(), "the write did not finish (a key lock left held?)"
+    return result[0]
+
+
+def test_deferred_stores_are_all_done_when_write_returns():
+    store = _SlowMemoryStore()
+    arr = zarr.create_array(store=store, shape=(64, 64), chunks=(8, 8), dtype="f4",
+                            compressors=[zc.ZstdCodec(level=1)])
+    data = np.arange(64 * 64, dtype="f4").reshape(64, 64)
+    arr[...] = data
+    assert sum(k.startswith("c/") for k in store._store_dict) == 64
+    np.testing.assert_array_equal(arr[...], data)
+
+
+def test_a_failing_deferred_store_raises_and_releases_its_locks():
+    store = _SlowMemoryStore()
+    arr = zarr.create_array(store=store, shape=(64, 64), chunks=(8, 8), dtype="f4",
+                            compressors=[zc.ZstdCodec(level=1)])
+    store.failing = frozenset({"c/3/4"})
+    got = _in_thread(lambda: arr.__setitem__(Ellipsis, np.ones((64, 64), "f4")))
+    assert isinstance(got, OSError) and "c/3/4" in str(got)
+    store.failing = frozenset()
+    # Every chunk's lock was released: writing them all again works.
+    assert _in_thread(lambda: arr.__setitem__(Ellipsis, np.full((64, 64), 2, "f4"))) is None
+    np.testing.assert_array_equal(arr[...], np.full((64, 64), 2, "f4"))

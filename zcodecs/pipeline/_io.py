@@ -11,6 +11,7 @@ nothing is held in Python between the steps.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -209,34 +210,79 @@ def write_batch(pipeline: CodecPipeline, batch: Sequence[Any], value: Any,
     if drop_axes:
         expand = drop_axes
 
+    deferred: list[Any] = []
+
+    def merged(source: Any, spec: Any, chunk_sel: Any, complete: bool, piece: Any) -> Any:
+        """The chunk's new encoded bytes (None: store nothing), read-modify-write if partial."""
+        if complete and piece.shape == spec.shape:
+            chunk = piece
+        else:
+            existing = None if complete else source.get()
+            if existing is None:
+                chunk = fill_array(spec)
+            else:
+                try:
+                    chunk = decode(existing, spec)
+                except DecodeError as e:
+                    _raise_with_key(e, source)
+                if not chunk.flags.writeable:
+                    chunk = chunk.copy()
+            chunk[chunk_sel] = piece
+        empty = not spec.config.write_empty_chunks and is_all_fill(chunk, spec)
+        return None if empty else encode(chunk, spec)
+
     def group(part: Sequence[Any]) -> list[None]:
         for source, spec, chunk_sel, out_sel, complete in part:
             piece = value if value.ndim == 0 else value[out_sel]
             if expand is not None and piece.ndim:
                 piece = np.expand_dims(piece, expand)
-            with key_lock(source.lock_id):
-                if partial:
+            if partial:
+                with key_lock(source.lock_id):
                     try:
                         ab.encode_partial_single(source, piece, chunk_sel, spec)
                     finally:
                         bump(source.lock_id)
-                    continue
-                if complete and piece.shape == spec.shape:
-                    chunk = piece
-                else:
-                    existing = None if complete else source.get()
-                    if existing is None:
-                        chunk = fill_array(spec)
-                    else:
-                        try:
-                            chunk = decode(existing, spec)
-                        except DecodeError as e:
-                            _raise_with_key(e, source)
-                        if not chunk.flags.writeable:
-                            chunk = chunk.copy()
-                    chunk[chunk_sel] = piece
-                empty = not spec.config.write_empty_chunks and is_all_fill(chunk, spec)
-                store(source, None if empty else encode(chunk, spec))
+                continue
+            start = getattr(source, "store_deferred", None)
+            if start is None:
+                with key_lock(source.lock_id):
+                    store(source, merged(source, spec, chunk_sel, complete, piece))
+                continue
+            # A store reached through an event loop: the store call is started,
+            # not waited for, and this thread goes on encoding.  The key lock is
+            # held until the store is done (released by the future's callback),
+            # so a later writer of the object still reads what this one wrote.
+            lock = key_lock(source.lock_id)
+            lock.acquire()
+            try:
+                future = start(merged(source, spec, chunk_sel, complete, piece))
+            except BaseException:
+                lock.release()
+                raise
+            future.add_done_callback(functools.partial(_stored, source.lock_id, lock))
+            deferred.append(future)
         return [None] * len(part)
 
-    run_groups(group, batch, work_bytes=spec_bytes(entry[1] for entry in batch))
+    try:
+        run_groups(group, batch, work_bytes=spec_bytes(entry[1] for entry in batch))
+    finally:
+        # Nothing returns (or raises) before every started store has finished.
+        failed = _wait_all(deferred)
+    if failed is not None:
+        raise failed
+
+
+def _wait_all(futures: list[Any]) -> BaseException | None:
+    """Wait for every future; the first one's exception, if any failed."""
+    error = None
+    for future in futures:
+        try:
+            future.result()
+        except BaseException as e:
+            error = error or e
+    return error
+
+
+def _stored(lock_id: Any, lock: threading.Lock, _future: Any) -> None:
+    bump(lock_id)
+    lock.release()

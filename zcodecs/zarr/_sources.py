@@ -21,6 +21,7 @@ sources invalidate them, writes made by zarr itself or another process do not.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import itertools
 import threading
 import weakref
@@ -228,3 +229,17 @@ class AsyncStoreSource:
             self._run(self.path.delete())
         finally:
             bump(self.lock_id)
+
+    def store_deferred(self, data: Any) -> concurrent.futures.Future[Any]:
+        """Start storing ``data`` (delete for None) on the loop; the caller waits later.
+
+        The pipeline's writers keep encoding while the loop stores: a round
+        trip per chunk is not waited for chunk by chunk.  The caller bumps the
+        generation (and releases its key lock) when the future is done.
+        """
+        if data is None:
+            return asyncio.run_coroutine_threadsafe(self.path.delete(), self.loop)
+        array = np.frombuffer(data, dtype=np.uint8) if not isinstance(data, np.ndarray) \
+            else data.reshape(-1).view(np.uint8)
+        return asyncio.run_coroutine_threadsafe(
+            self.path.set(_PROTOTYPE.buffer.from_array_like(array)), self.loop)
