@@ -20,6 +20,8 @@ errors are :class:`~zcodecs.errors.DecodeError` subclasses
 the C library's error name.
 
 :class:`ChainPlan` with :func:`chain_decode_into` and :func:`chain_encode`
+(and :func:`chain_decode_grid` / :func:`chain_encode_grid` for the chunks of a
+strided array)
 run the bytes part of a codec chain (byte swap, blosc, zstd, gzip, crc32c)
 for a whole batch of chunks in one loop without the GIL: the codec pipeline's
 fast path.
@@ -38,7 +40,13 @@ from zcodecs._ext._blosc import (
 from zcodecs._ext._blosc import (
     set_auto_threads_veto as blosc_set_auto_threads_veto,
 )
-from zcodecs._ext._chain import ChainPlan, chain_decode_into, chain_encode
+from zcodecs._ext._chain import (
+    ChainPlan,
+    chain_decode_grid,
+    chain_decode_into,
+    chain_encode,
+    chain_encode_grid,
+)
 from zcodecs._ext._crc32c import crc32c
 from zcodecs._ext._gzip import gzip_compress, gzip_decompress, zlib_compress, zlib_decompress
 from zcodecs._ext._shard_index import pack_shard_index, unpack_shard_index
@@ -60,8 +68,10 @@ __all__ = [
     "blosc_cbuffer_sizes",
     "blosc_compress",
     "blosc_decompress",
+    "chain_decode_grid",
     "chain_decode_into",
     "chain_encode",
+    "chain_encode_grid",
     "crc32c",
     "gzip_compress",
     "gzip_decompress",

@@ -6,7 +6,8 @@ from typing import Any, Protocol
 import numpy as np
 from typing_extensions import Buffer
 
-__all__ = ["SCRATCH_KEEP", "ChainPlan", "chain_decode_into", "chain_encode"]
+__all__ = ["SCRATCH_KEEP", "ChainPlan", "chain_decode_grid", "chain_decode_into", "chain_encode",
+           "chain_encode_grid"]
 
 SCRATCH_KEEP: int
 
@@ -37,3 +38,13 @@ def chain_encode(plan: ChainPlan, sources: Sequence[Buffer | np.ndarray[Any, Any
 
 def _scratch_capacity() -> tuple[int, int]:
     """Bytes held by this thread's two scratch buffers (between calls)."""
+
+def chain_encode_grid(plan: ChainPlan, array: np.ndarray[Any, Any], chunk_shape: Sequence[int],
+                      start: int, stop: int, *, fill: bytes | None = None
+                      ) -> list[bytes | None]:
+    """Encode chunks ``start:stop`` (C order) of a strided array; None for fill chunks."""
+
+def chain_decode_grid(plan: ChainPlan, sources: Sequence[Buffer | np.ndarray[Any, Any]],
+                      out: np.ndarray[Any, Any], chunk_shape: Sequence[int],
+                      indices: Sequence[int]) -> None:
+    """Decode ``sources[i]`` into chunk ``indices[i]`` (flat, C order) of a strided ``out``."""

@@ -22,8 +22,9 @@ from cpython.object cimport PyObject
 from cpython.ref cimport Py_XDECREF
 from libc.limits cimport INT_MAX
 from libc.stdint cimport int32_t, int64_t, uint8_t
-from libc.stdlib cimport calloc, free, qsort
-from libc.string cimport memcpy, memset
+from cpython.buffer cimport PyBUF_RECORDS, PyBUF_RECORDS_RO, PyObject_GetBuffer
+from libc.stdlib cimport calloc, free, malloc, qsort
+from libc.string cimport memcmp, memcpy, memset
 
 from zcodecs._ext._blosc cimport (
     Scratch,
@@ -36,7 +37,13 @@ from zcodecs._ext._blosc cimport (
     blosc_shuffle_code,
     blosc_thread_scratch,
 )
-from zcodecs._ext._buffers cimport acquire_read, acquire_write, ranges_overlap, release
+from zcodecs._ext._buffers cimport (
+    acquire_read,
+    acquire_write,
+    init_view,
+    ranges_overlap,
+    release,
+)
 from zcodecs._ext._crc32c cimport crc32c_append, crc32c_verify
 from zcodecs._ext._gzip cimport (
     gzip_bound,
@@ -80,7 +87,8 @@ from zcodecs.errors import (
     ConfigurationTypeError,
 )
 
-__all__ = ["SCRATCH_KEEP", "ChainPlan", "chain_decode_into", "chain_encode"]
+__all__ = ["SCRATCH_KEEP", "ChainPlan", "chain_decode_grid", "chain_decode_into", "chain_encode",
+           "chain_encode_grid"]
 
 
 cdef extern from *:
@@ -366,6 +374,12 @@ include "_chain_decode.pxi"
 
 
 include "_chain_encode.pxi"
+
+
+# ---------------------------------------------------------------------------
+# Strided grids of chunks
+
+include "_chain_grid.pxi"
 
 
 # ---------------------------------------------------------------------------

@@ -95,6 +95,34 @@ cdef int _encode_one(ChainPlan cplan, const uint8_t* src, size_t n, uint8_t* res
     return 0
 
 
+cdef int _open_encoder(ChainPlan cplan, Ctx* ctx, z_stream* deflaters) except -1:
+    """The thread's contexts for encoding and a deflater per gzip stage (with the GIL)."""
+    cdef zc_error err
+    cdef int k, rc
+    _get_ctx(cplan, ctx, True)
+    for k in range(cplan._n):
+        if cplan._stages[k].kind == K_GZIP:
+            with nogil:
+                rc = gzip_deflate_init(&deflaters[k], cplan._stages[k].level, &err)
+            if rc != 0:
+                zc_raise(&err, "")
+    return 0
+
+
+cdef int _close_encoder(ChainPlan cplan, Ctx* ctx, z_stream* deflaters) except -1:
+    """Undo :func:`_open_encoder` (safe after a partial open; deflaters may be NULL)."""
+    cdef int k
+    with nogil:
+        if deflaters is not NULL:
+            for k in range(cplan._n):
+                if cplan._stages[k].kind == K_GZIP:
+                    deflateEnd(&deflaters[k])
+        if ctx.scratch is not NULL:
+            _trim_scratch(ctx.scratch)
+    trim_thread_contexts()
+    return 0
+
+
 def chain_encode(plan, sources, *, labels=None):
     """Encode a batch of chunks through ``plan``.
 
@@ -154,13 +182,7 @@ def chain_encode(plan, sources, *, labels=None):
                 acquire_read(srcs[i], &views[i], "chain_encode(sources)")
             except BufferTypeError as exc:
                 raise BufferTypeError(f"{_prefix(labels, i)}{exc}") from None
-        _get_ctx(cplan, &ctx, True)
-        for k in range(cplan._n):
-            if cplan._stages[k].kind == K_GZIP:
-                with nogil:
-                    rc = gzip_deflate_init(&deflaters[k], cplan._stages[k].level, &err)
-                if rc != 0:
-                    zc_raise(&err, "")
+        _open_encoder(cplan, &ctx, deflaters)
         for i in range(n):
             lens[i] = _chain_bound(cplan, <size_t>views[i].len, &ctx)
             raws[i] = new_bytes(<Py_ssize_t>lens[i])
@@ -178,14 +200,7 @@ def chain_encode(plan, sources, *, labels=None):
             result[i] = finish_bytes(&raws[i], <Py_ssize_t>lens[i])
         return result
     finally:
-        with nogil:
-            if deflaters is not NULL:
-                for k in range(cplan._n):
-                    if cplan._stages[k].kind == K_GZIP:
-                        deflateEnd(&deflaters[k])
-            if ctx.scratch is not NULL:
-                _trim_scratch(ctx.scratch)
-        trim_thread_contexts()
+        _close_encoder(cplan, &ctx, deflaters)
         free(deflaters)
         if raws is not NULL:
             for i in range(n):

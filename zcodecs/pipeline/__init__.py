@@ -19,6 +19,7 @@ from zcodecs.codecs.sharding import (
 )
 from zcodecs.pipeline._chain import CodecChain, split_chain
 from zcodecs.pipeline._fill import fill_array, is_all_fill
+from zcodecs.pipeline._grid import decode_grid, encode_grid
 from zcodecs.pipeline._locks import key_lock
 from zcodecs.pipeline._pipeline import CodecPipeline
 from zcodecs.pipeline._pool import get_num_threads, in_worker, run_groups, set_num_threads
@@ -29,6 +30,8 @@ __all__ = [
     "CodecPipeline",
     "ShardIndexCacheInfo",
     "clear_shard_index_cache",
+    "decode_grid",
+    "encode_grid",
     "fill_array",
     "get_num_threads",
     "get_shard_index_cache_size",

@@ -281,13 +281,17 @@ class ShardingCodec(ArrayBytesCodec):
         ``chunk_spec.config.write_empty_chunks``.
         """
         layout = self.layout(chunk_spec)
+        from zcodecs.pipeline import encode_grid
+
         array = _as_shard_array(layout, chunk, chunk_spec)
-        blocks = layout.blocks_view(array)
-        # Strided views: each inner chunk is copied out on the pool, beside its
-        # encode, rather than the whole shard up front on this thread.
-        views = [blocks[c] for c in np.ndindex(*layout.chunks_per_shard)]
-        return assemble(layout, encode_chunks(
-            layout, views, skip_fill=not chunk_spec.config.write_empty_chunks))
+        skip_fill = not chunk_spec.config.write_empty_chunks
+        encoded = encode_grid(layout.inner, array, layout.chunk_spec, skip_fill=skip_fill)
+        if encoded is None:
+            # No compiled plan: strided views, each copied out on the pool.
+            blocks = layout.blocks_view(array)
+            views = [blocks[c] for c in np.ndindex(*layout.chunks_per_shard)]
+            encoded = encode_chunks(layout, views, skip_fill=skip_fill)
+        return assemble(layout, encoded)
 
     # -- partial I/O ----------------------------------------------------------------------
 

@@ -185,15 +185,23 @@ def decode_whole(layout: ShardLayout, chunk: Any, where: str,
     index = decode_index(layout, raw, n, where).reshape(layout.n_chunks, 2)
     present = index[:, 0] != EMPTY
     if out is not None and out.dtype == layout.native:
-        # Each inner chunk is decoded in the pool thread's staging memory and
-        # copied into its place in ``out``: no shard-sized staging array.
+        # Each inner chunk is decoded into a dense buffer and copied into its
+        # place in ``out``: no shard-sized staging array.
+        from zcodecs.pipeline import decode_grid
+
         grid = layout.blocks_view(out)
-        targets = [grid[c] for c in np.ndindex(*layout.chunks_per_shard)]
         for i in np.flatnonzero(~present).tolist():
-            targets[i][...] = layout.chunk_spec.fill_value
-        decode_chunks_into(layout, [
-            (i, view[int(index[i, 0]): int(index[i, 0] + index[i, 1])], targets[i])
-            for i in np.flatnonzero(present).tolist()], where)
+            grid[_coord(layout, i)] = layout.chunk_spec.fill_value
+        stored: list[tuple[int, Any]] = [
+            (i, view[int(index[i, 0]): int(index[i, 0] + index[i, 1])])
+            for i in np.flatnonzero(present).tolist()]
+        try:
+            if decode_grid(layout.inner, stored, out, layout.chunk_spec):
+                return out
+        except (ZcodecsError, ValueError):
+            pass  # decoded again below, chunk by chunk, to name the failing one
+        targets = [(i, data, grid[_coord(layout, i)]) for i, data in stored]
+        decode_chunks_into(layout, targets, where)
         return out
     blocks = np.empty((layout.n_chunks,) + layout.chunk_shape, dtype=layout.native)
     if not present.all():
