@@ -43,8 +43,23 @@ def test_a_wrong_read_is_caught(monkeypatch):
         def read(self):
             return np.zeros((4, 4), "f4")
 
-    with pytest.raises(AssertionError, match="wrong data"):
-        bench_e2e._measure(Liar(), np.ones((4, 4), "f4"), 1, np.zeros((1, 2), int))
+    raw = {"read": lambda: None, "write": lambda: None}
+    with pytest.raises(AssertionError, match="liar read back wrong data"):
+        bench_e2e._measure({"liar": Liar()}, raw, np.ones((4, 4), "f4"), 1,
+                           np.zeros((1, 2), int))
+
+
+def test_samples_are_taken_in_turns():
+    order = []
+    times = bench_e2e._interleaved({"a": lambda: order.append("a"),
+                                    "b": lambda: order.append("b")}, 3)
+    assert order == ["a", "b"] + ["a", "b"] * 3  # one warm-up each, then in turns
+    assert set(times) == {"a", "b"}
+    seen = []
+    bench_e2e._interleaved_windows({"a": lambda y, x: seen.append(("a", y)),
+                                    "b": lambda y, x: seen.append(("b", y))},
+                                   np.array([[1, 0], [2, 0]]))
+    assert seen[-4:] == [("a", 1), ("b", 1), ("a", 2), ("b", 2)]
 
 
 def test_ratios_against_the_best_peer():

@@ -25,6 +25,7 @@ Steps
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -81,40 +82,65 @@ class E2ERow:
 def _median_time(fn: Callable[[], object], repeats: int,
                  before: Callable[[], object] | None = None) -> float:
     """Median wall time of ``repeats`` calls after a warm-up (``before`` runs untimed)."""
-    fn()
-    samples = []
-    for _ in range(repeats):
-        if before is not None:
-            before()
-        t0 = time.perf_counter()
+    return _interleaved({"": fn}, repeats, before)[""]
+
+
+def _interleaved(fns: dict[str, Callable[[], object]], repeats: int,
+                 before: Callable[[], object] | None = None) -> dict[str, float]:
+    """Median wall time of each function, the samples taken in turns.
+
+    Round-robin sampling spreads the machine's drift (other load, frequency,
+    page cache) over every implementation alike instead of favouring
+    whichever ran in a quiet minute.
+    """
+    for fn in fns.values():
         fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
+    samples: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            if before is not None:
+                before()
+            t0 = time.perf_counter()
+            fn()
+            samples[k].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in samples.items()}
 
 
 def _median_window(read: Callable[[int, int], object], starts: np.ndarray[Any, Any]) -> float:
-    for y, x in starts[:20]:
-        read(int(y), int(x))
-    samples = []
+    return _interleaved_windows({"": read}, starts)[""]
+
+
+def _interleaved_windows(reads: dict[str, Callable[[int, int], object]],
+                         starts: np.ndarray[Any, Any]) -> dict[str, float]:
+    """Median time of each window read, every window read by every implementation in turn."""
+    for read in reads.values():
+        for y, x in starts[:20]:
+            read(int(y), int(x))
+    samples: dict[str, list[float]] = {k: [] for k in reads}
     for y, x in starts:
-        t0 = time.perf_counter()
-        read(int(y), int(x))
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
+        for k, read in reads.items():
+            t0 = time.perf_counter()
+            read(int(y), int(x))
+            samples[k].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in samples.items()}
 
 
-def _measure(obj: Any, a: np.ndarray[Any, Any], repeats: int, starts: Any
-             ) -> dict[str, float]:
-    got = np.asarray(obj.read())
-    if not np.array_equal(got, a):
-        raise AssertionError(f"{type(obj).__name__} read back wrong data")
+def _measure(objs: dict[str, Any], raw: dict[str, Callable[[], object]],
+             a: np.ndarray[Any, Any], repeats: int, starts: Any) -> dict[str, dict[str, float]]:
+    """Every step of every implementation (and the raw ceiling), sampled in turns."""
+    for impl, obj in objs.items():
+        got = np.asarray(obj.read())
+        if not np.array_equal(got, a):
+            raise AssertionError(f"{impl} read back wrong data")
     # Reads first, after the written files are flushed: the kernel writing
     # back dirty pages meanwhile would tax whichever implementation runs then.
     _flush()
-    times = {"read": _median_time(obj.read, repeats),
-             "window": _median_window(obj.window, starts)}
-    times["write"] = _median_time(lambda: obj.write(a), repeats, before=_flush)
-    return {k: times[k] for k in ("write", "read", "window")}
+    reads = {k: o.read for k, o in objs.items()} | {RAW: raw["read"]}
+    times: dict[str, dict[str, float]] = {"read": _interleaved(reads, repeats)}
+    times["window"] = _interleaved_windows({k: o.window for k, o in objs.items()}, starts)
+    writes = {k: functools.partial(o.write, a) for k, o in objs.items()} | {RAW: raw["write"]}
+    times["write"] = _interleaved(writes, repeats, before=_flush)
+    return times
 
 
 def _flush() -> None:
@@ -122,10 +148,17 @@ def _flush() -> None:
         os.sync()
 
 
+RAW = "raw ceiling"
+
+
 def run(*, sides: Sequence[int] = SIDES, stores: Sequence[str] = ("local", "memory"),
         scenarios: Sequence[str] = ("S1", "S2"), repeats: int = 5, windows: int = 500,
         impls: Sequence[str] | None = None, progress: bool = True) -> list[E2ERow]:
-    """Measure every implementation on every scenario, side and store."""
+    """Measure every implementation on every scenario, side and store.
+
+    The implementations of one scenario and store are open together and sampled in
+    turns (with the raw ceiling in the read and write turns).
+    """
     zarr = zarr_internals()
     if isinstance(zarr, Missing):
         raise RuntimeError(f"the zarr section cannot run: {zarr.reason}")
@@ -134,34 +167,42 @@ def run(*, sides: Sequence[int] = SIDES, stores: Sequence[str] = ("local", "memo
     chosen = list(impls or impl_names(zarr))
     rows: list[E2ERow] = []
     rng = np.random.default_rng(7)
+    threads = get_num_threads()
     for side in sides:
         g = Geometry.for_side(side)
         a = make_array(side)
         starts = rng.integers(0, side - WINDOW, size=(windows, 2))
         for scenario in scenarios:
             label = f"{scenario} {side}"
-            raw = raw_steps(scenario, g, a, get_num_threads())
-            for step, fn in raw.items():
-                rows.append(E2ERow(label, "-", step, "raw ceiling", _median_time(fn, repeats),
-                                   a.nbytes, f"lowlevel on {get_num_threads()} threads"))
+            raw = raw_steps(scenario, g, a, threads)
+            ceiling: dict[str, float] = {}
             for store in stores:
+                if progress:
+                    print(f"  {label} {store}: {', '.join(chosen)} ...", file=sys.stderr,
+                          flush=True)
+                with tempfile.TemporaryDirectory(prefix="zcodecs-e2e-") as tmp:
+                    objs = {}
+                    for impl in chosen:
+                        where = ("memory" if store == "memory"
+                                 else os.path.join(tmp, f"{impl}.zarr"))
+                        objs[impl] = open_impl(zarr, impl, scenario, g, where, a)
+                    times = _measure(objs, raw, a, repeats, starts)
+                    notes = {impl: obj.note for impl, obj in objs.items()}
+                    del objs
+                for step in ("write", "read"):
+                    ceiling.setdefault(step, times[step][RAW])
                 for impl in chosen:
-                    if progress:
-                        print(f"  {label} {store} {impl} ...", file=sys.stderr, flush=True)
-                    with tempfile.TemporaryDirectory(prefix="zcodecs-e2e-") as tmp:
-                        where = "memory" if store == "memory" else os.path.join(tmp, "a.zarr")
-                        obj = open_impl(zarr, impl, scenario, g, where, a)
-                        times = _measure(obj, a, repeats, starts)
-                        note = obj.note
-                        del obj
-                    for step, t in times.items():
-                        rows.append(E2ERow(label, store, step, impl, t,
+                    for step in ("write", "read", "window"):
+                        rows.append(E2ERow(label, store, step, impl, times[step][impl],
                                            a.nbytes if step != "window" else WINDOW ** 2 * 4,
-                                           note))
+                                           notes[impl]))
                 if "zcodecs" in chosen:
                     rows.append(E2ERow(label, store, "window", "zarr API floor",
                                        _api_floor(zarr, scenario, g, store, starts),
                                        WINDOW ** 2 * 4, "an array with no chunks stored"))
+            for step, t in ceiling.items():
+                rows.append(E2ERow(label, "-", step, RAW, t, a.nbytes,
+                                   f"lowlevel on {threads} threads"))
     return rows
 
 
