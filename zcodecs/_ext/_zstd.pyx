@@ -5,7 +5,6 @@ import threading
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.object cimport PyObject
-from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 
 from zcodecs._ext._buffers cimport (
     PY_SSIZE_T_MAX,
@@ -19,6 +18,7 @@ from zcodecs._ext._buffers cimport (
     release,
 )
 from zcodecs._ext._pybytes cimport drop_bytes, finish_bytes, new_bytes, zc_bytes_data
+from zcodecs._ext._scratch cimport thread_scratch, thread_scratch_peek
 from zcodecs._ext._status cimport (
     ZC_ERR_CHECKSUM,
     ZC_ERR_DECODE,
@@ -47,36 +47,43 @@ MAX_LEVEL = ZSTD_maxCLevel()
 _local = threading.local()
 
 
-cdef void _free_cctx(object capsule) noexcept:
-    ZSTD_freeCCtx(<ZSTD_CCtx*>PyCapsule_GetPointer(capsule, b"zcodecs.zstd.cctx"))
+cdef struct ZstdContexts:
+    # This thread's contexts, each made on first use (NULL until then or after a trim).
+    ZSTD_CCtx* cctx
+    ZSTD_DCtx* dctx
 
 
-cdef void _free_dctx(object capsule) noexcept:
-    ZSTD_freeDCtx(<ZSTD_DCtx*>PyCapsule_GetPointer(capsule, b"zcodecs.zstd.dctx"))
+cdef void _release_contexts(void* state) noexcept nogil:
+    cdef ZstdContexts* c = <ZstdContexts*>state
+    ZSTD_freeCCtx(c.cctx)  # both accept NULL
+    ZSTD_freeDCtx(c.dctx)
+    c.cctx = NULL
+    c.dctx = NULL
+
+
+cdef ZstdContexts* _contexts() except NULL:
+    return <ZstdContexts*>thread_scratch(_local, b"zcodecs.zstd.contexts",
+                                         sizeof(ZstdContexts), _release_contexts, "zstd")
 
 
 cdef ZSTD_CCtx* thread_cctx() except NULL:
     """This thread's compression context, created on first use, freed with the thread."""
-    cap = getattr(_local, "cctx", None)
-    if cap is not None:
-        return <ZSTD_CCtx*>PyCapsule_GetPointer(cap, b"zcodecs.zstd.cctx")
-    cdef ZSTD_CCtx* cctx = ZSTD_createCCtx()
-    if cctx is NULL:
-        raise MemoryError("ZSTD_createCCtx failed")
-    _local.cctx = PyCapsule_New(cctx, b"zcodecs.zstd.cctx", _free_cctx)
-    return cctx
+    cdef ZstdContexts* c = _contexts()
+    if c.cctx is NULL:
+        c.cctx = ZSTD_createCCtx()
+        if c.cctx is NULL:
+            raise MemoryError("ZSTD_createCCtx failed")
+    return c.cctx
 
 
 cdef ZSTD_DCtx* thread_dctx() except NULL:
     """This thread's decompression context, created on first use, freed with the thread."""
-    cap = getattr(_local, "dctx", None)
-    if cap is not None:
-        return <ZSTD_DCtx*>PyCapsule_GetPointer(cap, b"zcodecs.zstd.dctx")
-    cdef ZSTD_DCtx* dctx = ZSTD_createDCtx()
-    if dctx is NULL:
-        raise MemoryError("ZSTD_createDCtx failed")
-    _local.dctx = PyCapsule_New(dctx, b"zcodecs.zstd.dctx", _free_dctx)
-    return dctx
+    cdef ZstdContexts* c = _contexts()
+    if c.dctx is NULL:
+        c.dctx = ZSTD_createDCtx()
+        if c.dctx is NULL:
+            raise MemoryError("ZSTD_createDCtx failed")
+    return c.dctx
 
 
 cdef str error_name(size_t code):
@@ -123,27 +130,25 @@ cdef int _zstd_fail(zc_error* err, int fallback, const char* fmt, size_t code) n
 
 cdef int trim_thread_contexts() except -1:
     """Free this thread's contexts above ZSTD_CTX_KEEP; the next call makes fresh ones."""
-    cap = getattr(_local, "cctx", None)
-    if cap is not None and ZSTD_sizeof_CCtx(
-            <ZSTD_CCtx*>PyCapsule_GetPointer(cap, b"zcodecs.zstd.cctx")) > ZSTD_CTX_KEEP:
-        del _local.cctx  # the capsule's destructor frees the context
-    cap = getattr(_local, "dctx", None)
-    if cap is not None and ZSTD_sizeof_DCtx(
-            <ZSTD_DCtx*>PyCapsule_GetPointer(cap, b"zcodecs.zstd.dctx")) > ZSTD_CTX_KEEP:
-        del _local.dctx
+    cdef ZstdContexts* c = <ZstdContexts*>thread_scratch_peek(_local, b"zcodecs.zstd.contexts")
+    if c is NULL:
+        return 0
+    if c.cctx is not NULL and ZSTD_sizeof_CCtx(c.cctx) > ZSTD_CTX_KEEP:
+        ZSTD_freeCCtx(c.cctx)
+        c.cctx = NULL
+    if c.dctx is not NULL and ZSTD_sizeof_DCtx(c.dctx) > ZSTD_CTX_KEEP:
+        ZSTD_freeDCtx(c.dctx)
+        c.dctx = NULL
     return 0
 
 
 def _thread_context_sizes():
     """Test hook: (ZSTD_sizeof_CCtx, ZSTD_sizeof_DCtx) of this thread's kept contexts (0: none)."""
-    cdef size_t c = 0, d = 0
-    cap = getattr(_local, "cctx", None)
-    if cap is not None:
-        c = ZSTD_sizeof_CCtx(<ZSTD_CCtx*>PyCapsule_GetPointer(cap, b"zcodecs.zstd.cctx"))
-    cap = getattr(_local, "dctx", None)
-    if cap is not None:
-        d = ZSTD_sizeof_DCtx(<ZSTD_DCtx*>PyCapsule_GetPointer(cap, b"zcodecs.zstd.dctx"))
-    return c, d
+    cdef ZstdContexts* c = <ZstdContexts*>thread_scratch_peek(_local, b"zcodecs.zstd.contexts")
+    if c is NULL:
+        return 0, 0
+    return (ZSTD_sizeof_CCtx(c.cctx) if c.cctx is not NULL else 0,
+            ZSTD_sizeof_DCtx(c.dctx) if c.dctx is not NULL else 0)
 
 
 CTX_KEEP = ZSTD_CTX_KEEP
