@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,7 @@ class LocalStore:
     def get_staged(self, key: str) -> Iterator[Any]:
         """:meth:`get` into this thread's staging memory (see LocalByteSource.get_staged)."""
         try:
-            fd = os.open(self._fspath(key), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(self._fspath(key), os.O_RDONLY | _CLOEXEC)
         except (FileNotFoundError, NotADirectoryError):
             yield None
             return
@@ -135,6 +136,40 @@ class LocalStore:
         finally:
             stage.__exit__(None, None, None)
         yield self.get(key)
+
+    @contextlib.contextmanager
+    def get_many_staged(self, keys: Sequence[str]) -> Iterator[list[Any]]:
+        """:meth:`get_staged` of several files into one staging buffer (None: absent)."""
+        fds: list[int | None] = []
+        try:
+            for key in keys:
+                try:
+                    fds.append(os.open(self._fspath(key), os.O_RDONLY | _CLOEXEC))
+                except (FileNotFoundError, NotADirectoryError):
+                    fds.append(None)
+            sizes = [-1 if fd is None else os.fstat(fd).st_size for fd in fds]
+            offsets = list(itertools.accumulate((n + 1 for n in sizes if n >= 0), initial=0))
+            with staging(offsets[-1]) as buf:
+                found: list[Any] = []
+                at = iter(offsets)
+                for key, fd, size in zip(keys, fds, sizes, strict=True):
+                    if fd is None:
+                        found.append(None)
+                        continue
+                    lo = next(at)
+                    # One byte more than the size: a file that grew since the
+                    # fstat (rewritten in place) is read again in full.
+                    got = _readinto_all(fd, buf[lo:lo + size + 1])
+                    found.append(buf[lo:lo + got] if got <= size else self.get(key))
+                for fd in fds:
+                    if fd is not None:
+                        os.close(fd)
+                fds = []
+                yield found
+        finally:
+            for fd in fds:
+                if fd is not None:
+                    os.close(fd)
 
     def get_range(self, key: str, start: int, length: int) -> bytes | None:
         """``os.pread`` of ``length`` bytes at ``start`` (short at the end of the file)."""
@@ -236,7 +271,8 @@ class LocalStore:
         return f"LocalStore({str(self.root)!r})"
 
 
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC
 
 
 def _write_all(fd: int, data: Any) -> None:

@@ -14,13 +14,15 @@ import contextlib
 import functools
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from zcodecs._generations import bump, store
 from zcodecs.errors import DecodeError
 from zcodecs.pipeline._fill import fill_array, is_all_fill
+from zcodecs.pipeline._grid_read import out_grid, read_grid
+from zcodecs.pipeline._keyed import raise_with_key
 from zcodecs.pipeline._locks import key_lock
 from zcodecs.pipeline._pool import run_groups, spec_bytes
 
@@ -28,15 +30,6 @@ if TYPE_CHECKING:
     from zcodecs.pipeline._pipeline import CodecPipeline
 
 __all__ = ["read_batch", "read_together_async", "write_batch"]
-
-
-def _raise_with_key(error: DecodeError, source: Any) -> NoReturn:
-    """Re-raise ``error`` as the same class with the chunk's key in front of the message."""
-    key = getattr(source, "key", None)
-    message = str(error)
-    if key is None or message.startswith(f"{key}:"):
-        raise error
-    raise type(error)(f"{key}: {message}") from error
 
 
 def _squeeze(array: Any, drop_axes: tuple[int, ...]) -> Any:
@@ -146,7 +139,18 @@ def read_batch(pipeline: CodecPipeline, batch: Sequence[Any], out: np.ndarray[An
             _read_together(pipeline, together, out, drop_axes)
             batch = [e for e in batch if getattr(e[0], "batch_reader", None) is None]
 
+    grid = out_grid(pipeline, batch, out, drop_axes)
+
     def group(part: Sequence[Any]) -> list[None]:
+        if grid is not None:
+            # Whole chunks that tile ``out``: one compiled call for the lot.
+            tiled = [(f, e) for e in part if (f := grid.flat(e)) is not None]
+            if tiled:
+                read_grid(pipeline, grid, tiled)
+                if len(tiled) == len(part):
+                    return [None] * len(part)
+                done = {id(e) for _, e in tiled}
+                part = [e for e in part if id(e) not in done]
         for source, spec, chunk_sel, out_sel, complete in part:
             if partial and complete and not drop_axes:
                 # A whole shard: one get, inner chunks copied straight into out.
@@ -159,7 +163,7 @@ def read_batch(pipeline: CodecPipeline, batch: Sequence[Any], out: np.ndarray[An
                         try:
                             decode(data, spec, out=view)
                         except DecodeError as e:
-                            _raise_with_key(e, source)
+                            raise_with_key(e, source)
                     continue
             if partial:
                 selected = ab.decode_partial_single(source, chunk_sel, spec)
@@ -183,7 +187,7 @@ def read_batch(pipeline: CodecPipeline, batch: Sequence[Any], out: np.ndarray[An
                 try:
                     array = decode(data, spec, out=target)
                 except DecodeError as e:
-                    _raise_with_key(e, source)
+                    raise_with_key(e, source)
                 if target is not None and array is target and scratch is None:
                     continue
                 # Inside the block: ``array`` may be a view of the staged bytes.
@@ -224,7 +228,7 @@ def write_batch(pipeline: CodecPipeline, batch: Sequence[Any], value: Any,
                 try:
                     chunk = decode(existing, spec)
                 except DecodeError as e:
-                    _raise_with_key(e, source)
+                    raise_with_key(e, source)
                 if not chunk.flags.writeable:
                     chunk = chunk.copy()
             chunk[chunk_sel] = piece
