@@ -121,3 +121,33 @@ def test_the_grid_path_runs_on_both_threads_settings(tmp_path, grid_calls):
     finally:
         zp.set_num_threads(before)
     assert len(grid_calls) == 2 * 64
+
+
+def test_a_damaged_inner_chunk_of_a_whole_shard_read_names_shard_and_chunk(tmp_path):
+    arr = zarr.create_array(store=_store("local", tmp_path), shape=(64, 64), chunks=(16, 16),
+                            shards=(64, 64), dtype="f4",
+                            compressors=[zc.ZstdCodec(), zc.Crc32cCodec()])
+    arr[...] = np.random.default_rng(4).standard_normal((64, 64)).astype("f4")
+    path = tmp_path / "a" / "c" / "0" / "0"
+    raw = bytearray(path.read_bytes())
+    index = np.frombuffer(bytes(raw[-(16 * 16 + 4):-4]), "<u8").reshape(4, 4, 2)
+    offset, nbytes = (int(v) for v in index[2, 1])
+    raw[offset + nbytes // 2] ^= 0xFF  # inside inner chunk (2, 1), behind its crc32c
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ChecksumError, match=r"c/0/0.*inner chunk \(2, 1\)"):
+        arr[...]
+
+
+@pytest.mark.parametrize("kind", ["local", "memory"])
+def test_zero_dimensional_and_single_element_reads(kind, tmp_path):
+    store = _store(kind, tmp_path)
+    scalar = zarr.create_array(store=store, name="s", shape=(), dtype="u1", fill_value=42,
+                               compressors=[zc.ZstdCodec()])
+    assert scalar[()] == 42
+    scalar[()] = 7
+    assert scalar[()] == 7 and scalar[...] == 7
+    line = zarr.create_array(store=store, name="l", shape=(10,), chunks=(3,), dtype="i8",
+                             compressors=[zc.ZstdCodec()])
+    line[...] = np.arange(10)
+    assert line[-1] == 9 and line[8] == 8
+    np.testing.assert_array_equal(line[-2:], [8, 9])

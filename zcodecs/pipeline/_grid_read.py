@@ -59,16 +59,23 @@ class OutGrid:
 def out_grid(pipeline: CodecPipeline, batch: Sequence[Any], out: np.ndarray[Any, Any],
              drop_axes: tuple[int, ...]) -> OutGrid | None:
     """The grid of ``out`` for the batch's chunks, if a compiled plan can fill it."""
-    if drop_axes or not batch or pipeline.supports_partial_decode or pipeline.chain.array_array:
+    if (drop_axes or not batch or pipeline.supports_partial_decode or pipeline.chain.array_array
+            or not isinstance(out, np.ndarray) or out.ndim == 0):
         return None
     spec = batch[0][1]
     plan = pipeline.plan(spec)
     if (plan.compiled is None or out.dtype != plan.native or not out.flags.writeable
-            or out.ndim != len(spec.shape)):
+            or out.ndim != len(spec.shape) or any(c == 0 for c in spec.shape)):
         return None
-    if any(c == 0 for c in spec.shape):
+    grid = OutGrid(out, spec, plan)
+    try:
+        # numpy marks some arrays writeable whose memory it will not export as
+        # writable (views of read-only buffers): those take the per-chunk path.
+        if memoryview(grid.view).readonly:  # type: ignore[arg-type]
+            return None
+    except (BufferError, TypeError, ValueError):
         return None
-    return OutGrid(out, spec, plan)
+    return grid
 
 
 @contextlib.contextmanager
