@@ -221,3 +221,28 @@ def test_shard_decodes_into_a_strided_view_of_the_output(name, threads):
     outside = out.copy()
     outside[50:178, 100:228] = -1.0
     assert (outside == -1.0).all()  # nothing written outside the view
+
+
+def test_staging_kept_across_threads_stays_within_the_budget():
+    import gc
+
+    before = _staging.kept_bytes()
+    peak = []
+    start = threading.Barrier(12)
+
+    def worker():
+        start.wait()
+        with _staging.staging(8 << 20) as buf:
+            buf[:] = 1
+        peak.append(_staging.kept_bytes())
+
+    threads = [threading.Thread(target=worker) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # 12 threads x 8 MiB would be 96 MiB: at most the budget is kept.
+    assert max(peak) <= _staging.TOTAL_KEEP_BYTES
+    assert max(peak) >= 8 << 20  # and some reuse memory is kept
+    gc.collect()
+    assert _staging.kept_bytes() == before  # freed with their threads
