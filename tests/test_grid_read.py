@@ -13,7 +13,7 @@ import zcodecs.zarr as zz
 from zcodecs import pipeline as zp
 from zcodecs.byte_source import LocalStore
 from zcodecs.errors import ChecksumError, DecodeError
-from zcodecs.pipeline import _grid_read
+from zcodecs.pipeline import _grid
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +26,7 @@ def zcodecs_pipeline():
 def grid_calls(monkeypatch):
     """How many chunks went through the grid path."""
     seen = []
-    real = _grid_read.read_grid
+    real = _grid.read_grid
 
     def counting(pipeline, grid, items):
         seen.extend(f for f, _ in items)

@@ -79,12 +79,6 @@ class E2ERow:
         return self.nbytes / self.seconds / 1e6
 
 
-def _median_time(fn: Callable[[], object], repeats: int,
-                 before: Callable[[], object] | None = None) -> float:
-    """Median wall time of ``repeats`` calls after a warm-up (``before`` runs untimed)."""
-    return _interleaved({"": fn}, repeats, before)[""]
-
-
 def _interleaved(fns: dict[str, Callable[[], object]], repeats: int,
                  before: Callable[[], object] | None = None) -> dict[str, float]:
     """Median wall time of each function, the samples taken in turns.

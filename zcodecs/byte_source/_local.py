@@ -111,31 +111,8 @@ class LocalStore:
     @contextlib.contextmanager
     def get_staged(self, key: str) -> Iterator[Any]:
         """:meth:`get` into this thread's staging memory (see LocalByteSource.get_staged)."""
-        try:
-            fd = os.open(self._fspath(key), os.O_RDONLY | _CLOEXEC)
-        except (FileNotFoundError, NotADirectoryError):
-            yield None
-            return
-        try:
-            size = os.fstat(fd).st_size
-            # One byte more than the size: a file that grew since the fstat
-            # (rewritten in place by another writer) is read again in full.
-            stage = staging(size + 1)
-            buf = stage.__enter__()
-            try:
-                got = _readinto_all(fd, buf)
-            except BaseException:
-                stage.__exit__(None, None, None)
-                raise
-        finally:
-            os.close(fd)
-        try:
-            if got <= size:
-                yield buf[:got]
-                return
-        finally:
-            stage.__exit__(None, None, None)
-        yield self.get(key)
+        with self.get_many_staged([key]) as (data,):
+            yield data
 
     @contextlib.contextmanager
     def get_many_staged(self, keys: Sequence[str]) -> Iterator[list[Any]]:

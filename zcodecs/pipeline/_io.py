@@ -21,7 +21,7 @@ import numpy as np
 from zcodecs._generations import bump, store
 from zcodecs.errors import DecodeError
 from zcodecs.pipeline._fill import fill_array, is_all_fill
-from zcodecs.pipeline._grid_read import out_grid, read_grid
+from zcodecs.pipeline._grid import out_grid, read_grid
 from zcodecs.pipeline._keyed import raise_with_key
 from zcodecs.pipeline._locks import key_lock
 from zcodecs.pipeline._pool import run_groups, spec_bytes

@@ -151,7 +151,7 @@ class _Job:
     keeps every thread busy to its end.
     """
 
-    __slots__ = ("bounds", "claims", "done", "error", "finished", "func", "items", "nested",
+    __slots__ = ("bounds", "claims", "error", "finished", "func", "items", "nested",
                  "results", "total")
 
     def __init__(self, func: Callable[[Sequence[Any]], list[Any]], items: Sequence[Any],
@@ -165,7 +165,6 @@ class _Job:
         self.results: list[Any] = [None] * groups
         self.error: BaseException | None = None
         self.finished = 0
-        self.done = False
         self.nested = nested
         if nested:
             with _jobs:
@@ -196,7 +195,6 @@ class _Job:
                         self.error = error
                     self.finished += 1
                     if self.finished == self.total:
-                        self.done = True
                         _jobs.notify_all()
         finally:
             _state.depth -= 1
@@ -206,9 +204,9 @@ class _Job:
         """The results in order, once every group has run (helping nested jobs meanwhile)."""
         while True:
             with _jobs:
-                while not self.done and not _open:
+                while self.finished < self.total and not _open:
                     _jobs.wait()
-                if self.done:
+                if self.finished == self.total:
                     break
                 other = _open[-1]  # the newest: its owner waits for it soonest
             other.work()

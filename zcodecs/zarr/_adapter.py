@@ -76,6 +76,7 @@ def to_zarr_spec(spec: ArraySpec) -> Any:
     return zspec
 
 
+@dataclass(frozen=True, eq=True, repr=False)
 class _Adapted:
     """What the three adapter kinds share: zarr's codec, its JSON, its sizes.
 
@@ -84,8 +85,9 @@ class _Adapted:
     """
 
     codec_name: ClassVar[str] = "zarr-adapter"
+    is_fixed_size: ClassVar[bool] = False
     zarr_codec: Any
-    specs: Any
+    specs: Any = field(default=None, compare=False, hash=False)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Any:
@@ -125,10 +127,6 @@ def _buf(data: Any) -> Any:
 
 @dataclass(frozen=True, eq=True, repr=False)
 class _ArrayArray(_Adapted, ArrayArrayCodec):
-    zarr_codec: Any
-    specs: Any = field(default=None, compare=False, hash=False)
-    is_fixed_size: ClassVar[bool] = False
-
     def decode_chunk(self, chunk: Any, chunk_spec: ArraySpec) -> Any:
         # zarr hands a codec the spec of its input side, both ways
         return _conform(self._decode(_nd(chunk), chunk_spec), chunk_spec)
@@ -167,17 +165,11 @@ class _ToBytes(_Adapted):
 
 @dataclass(frozen=True, eq=True, repr=False)
 class _ArrayBytes(_ToBytes, ArrayBytesCodec):
-    zarr_codec: Any
-    specs: Any = field(default=None, compare=False, hash=False)
-    is_fixed_size: ClassVar[bool] = False
     _encode_input = staticmethod(_nd)
 
 
 @dataclass(frozen=True, eq=True, repr=False)
 class _BytesBytes(_ToBytes, BytesBytesCodec):
-    zarr_codec: Any
-    specs: Any = field(default=None, compare=False, hash=False)
-    is_fixed_size: ClassVar[bool] = False
     _encode_input = staticmethod(_buf)
 
 
